@@ -1,0 +1,190 @@
+"""Translations as phase shifts (SPEC §8): the measurements the demo shows, computed and tested here.
+
+With (tau . x)(u) = x(u - tau), a wavelet of centre frequency xi turns a small translation into a
+phase shift:  (tau . x) * psi  ~  exp(-i xi . tau) (x * psi),  with relative error at most
+|tau| sigma_rms, where sigma_rms^2 = sum |x^ psi^|^2 |omega - xi|^2 / sum |x^ psi^|^2 (Parseval).
+The modulus removes the phase: |(tau . x) * psi| ~ |x * psi| up to the same error. A shift of tau
+input pixels is tau / scale pixels at a block whose grid is ``scale`` input pixels, so the
+approximation and the invariance of the moduli improve with depth.
+
+Frequencies are radians per pixel on (row, col); ``tau`` is (dy, dx) = (rows, cols) in pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+from core.filters import Filter, periodized
+from core.wavelet import WaveletTransform
+
+# --------------------------------------------------------------------------------------------
+# Translations
+# --------------------------------------------------------------------------------------------
+
+
+def frequency_grid(h: int, w: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Angular frequencies (rad/px) of an h x w FFT, in [-pi, pi), broadcastable (h, 1) and (1, w)."""
+    wy = 2 * math.pi * torch.fft.fftfreq(h, device=device, dtype=torch.float64)
+    wx = 2 * math.pi * torch.fft.fftfreq(w, device=device, dtype=torch.float64)
+    return wy[:, None], wx[None, :]
+
+
+def fourier_shift(x: torch.Tensor, tau: tuple[float, float]) -> torch.Tensor:
+    """Circular translation by tau = (dy, dx) pixels, sub-pixel allowed: multiply the spectrum by
+    exp(-i omega . tau). Integer shifts equal torch.roll exactly (up to rounding). Real in, real out."""
+    h, w = x.shape[-2:]
+    wy, wx = frequency_grid(h, w, x.device)
+    ramp = torch.exp(-1j * (wy * tau[0] + wx * tau[1])).to(torch.complex64 if x.dtype != torch.float64
+                                                            else torch.complex128)
+    y = torch.fft.ifft2(torch.fft.fft2(x) * ramp)
+    return y if x.is_complex() else y.real.to(x.dtype)
+
+
+def zero_pad_shift(x: torch.Tensor, tau: tuple[float, float]) -> torch.Tensor:
+    """Non-circular translation: the image sits on a zero canvas large enough that nothing wraps,
+    is Fourier-shifted there, and is cropped back. What leaves the frame is lost, zeros come in."""
+    m = int(math.ceil(max(abs(tau[0]), abs(tau[1])))) + 2
+    pad = torch.nn.functional.pad(x, (m, m, m, m))
+    return fourier_shift(pad, tau)[..., m:-m, m:-m]
+
+
+def translate(x: torch.Tensor, tau: tuple[float, float], mode: str = "circular") -> torch.Tensor:
+    """(tau . x)(u) = x(u - tau), ``mode`` "circular" (exact Fourier shift on the torus) or "zero"."""
+    if mode == "circular":
+        return fourier_shift(x, tau)
+    if mode == "zero":
+        return zero_pad_shift(x, tau)
+    raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Phase shifts and errors
+# --------------------------------------------------------------------------------------------
+
+
+def wrap_phase(p: torch.Tensor | float) -> torch.Tensor:
+    """Wrap angles to (-pi, pi]."""
+    p = torch.as_tensor(p, dtype=torch.float64)
+    return math.pi - torch.remainder(math.pi - p, 2 * math.pi)
+
+
+def predicted_phase_shift(xi: torch.Tensor, tau: tuple[float, float]) -> torch.Tensor:
+    """-xi . tau, wrapped; ``xi`` (..., 2) in rad/px and ``tau`` in the same pixels."""
+    xi = torch.as_tensor(xi, dtype=torch.float64)
+    return wrap_phase(-(xi[..., 0] * tau[0] + xi[..., 1] * tau[1]))
+
+
+def measured_phase_shift(z_shifted: torch.Tensor, z: torch.Tensor, dims=(-2, -1)) -> torch.Tensor:
+    """Modulus-weighted circular mean of angle(z_shifted / z): angle(sum z_shifted conj(z))."""
+    return torch.angle((z_shifted * z.conj()).sum(dim=dims)).double()
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor, dims=None) -> torch.Tensor:
+    """||a - b|| / ||b|| (over ``dims``, all if None)."""
+    dims = tuple(range(a.dim())) if dims is None else dims
+    num = (a - b).abs().square().sum(dim=dims)
+    den = b.abs().square().sum(dim=dims).clamp_min(1e-30)
+    return (num / den).sqrt()
+
+
+def phase_rotate(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """z * exp(i phase), ``phase`` broadcast against z."""
+    return z * torch.polar(torch.ones_like(phase), phase).to(z.dtype)
+
+
+def circular_filter(x: torch.Tensor, f: Filter) -> torch.Tensor:
+    """x * psi on the torus of x's own grid (no padding, no subsampling), for the exact statements."""
+    h, w = x.shape[-2:]
+    psi_hat = torch.from_numpy(np.fft.fft2(periodized(f, h, w, morlet=f.xi != 0))).to(x.device)
+    return torch.fft.ifft2(torch.fft.fft2(x.to(torch.float64 if not x.is_complex() else torch.complex128)) * psi_hat)
+
+
+def sigma_rms(x: torch.Tensor, f: Filter) -> float:
+    """Data-dependent spectral spread of x * psi around xi (SPEC §8), on x's grid, in rad/px.
+
+    omega runs over [-pi, pi), the frequencies of the Fourier shift, so |tau| sigma_rms bounds the
+    relative error of (tau . x) * psi against exp(-i xi . tau) x * psi for circular shifts."""
+    h, w = x.shape[-2:]
+    psi_hat = torch.from_numpy(np.fft.fft2(periodized(f, h, w, morlet=True))).to(x.device)
+    power = (torch.fft.fft2(x.to(torch.complex128)) * psi_hat).abs().square()
+    power = power.reshape(-1, h, w).sum(0)
+    wy, wx = frequency_grid(h, w, x.device)
+    d2 = (wy - f.xi_vec[0]) ** 2 + (wx - f.xi_vec[1]) ** 2
+    return float(((power * d2).sum() / power.sum().clamp_min(1e-30)).sqrt())
+
+
+def phase_shift_error(x: torch.Tensor, tau: tuple[float, float], f: Filter) -> dict:
+    """For one filter on the torus: relative errors of the phase-shift approximation (linear
+    coefficients) and of modulus invariance, and the bound |tau| sigma_rms."""
+    z = circular_filter(x, f)
+    zs = circular_filter(fourier_shift(x, tau), f)
+    pred = predicted_phase_shift(torch.tensor(f.xi_vec), tau)
+    return {
+        "linear": float(relative_error(zs, phase_rotate(z, pred))),
+        "modulus": float(relative_error(zs.abs(), z.abs())),
+        "bound": math.hypot(*tau) * sigma_rms(x, f),
+        "predicted_phase": float(pred),
+        "measured_phase": float(measured_phase_shift(zs, z, dims=tuple(range(z.dim())))),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Layer by layer, through a learned scattering network
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def wavelet_padding(model: torch.nn.Module, padding: str):
+    """Temporarily run every wavelet transform of ``model`` with ``padding`` ("reflect"/"circular")."""
+    mods = [m for m in model.modules() if isinstance(m, WaveletTransform)]
+    old = [m.padding for m in mods]
+    try:
+        for m in mods:
+            m.padding = padding
+        yield model
+    finally:
+        for m, p in zip(mods, old):
+            m.padding = p
+
+
+def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, float]) -> list[dict]:
+    """Per block, compare the intermediates of an image and of its translate by tau input pixels.
+
+    ``original`` / ``shifted`` come from ``LearnedScattering.forward_intermediates`` (one image each,
+    batch index 0). Returns, per block: tau in block pixels, per orientation the predicted phase
+    shift -xi . tau_block and the measured one, the relative errors of the linear coefficients
+    against exp(-i xi . tau) x * psi and of the moduli, the same errors over all orientations,
+    and the bound |tau_block| sigma_rms (sigma_rms from the block input's spectrum)."""
+    out = []
+    for j, (a, b) in enumerate(zip(original, shifted)):
+        info = a["info"]
+        tau_b = (tau[0] / info.scale, tau[1] / info.scale)
+        xi = info.xi_block  # (L, 2)
+        pred = predicted_phase_shift(xi, tau_b)  # (L,)
+        w, ws = a["wavelet"][0], b["wavelet"][0]  # (C, L, H, W)
+        rotated = phase_rotate(w, pred[None, :, None, None])
+        lin = relative_error(ws, rotated, dims=(0, 2, 3))
+        mod = relative_error(ws.abs(), w.abs(), dims=(0, 2, 3))
+        meas = measured_phase_shift(ws, w, dims=(0, 2, 3))
+        block_input = a.get("input")
+        if block_input is not None:
+            sig = [sigma_rms(block_input[0], fl) for fl in info.filters.psi]
+        else:
+            sig = [info.bandwidth] * len(pred)
+        out.append({
+            "block": j,
+            "scale": info.scale,
+            "tau_block": tau_b,
+            "predicted_phase": pred.tolist(),
+            "measured_phase": meas.tolist(),
+            "linear_error": lin.tolist(),
+            "modulus_error": mod.tolist(),
+            "linear_error_all": float(relative_error(ws, rotated)),
+            "modulus_error_all": float(relative_error(ws.abs(), w.abs())),
+            "bound": [math.hypot(*tau_b) * s for s in sig],
+        })
+    return out

@@ -1,0 +1,188 @@
+"""The rest of a learned-scattering block and the head (SPEC §3).
+
+A block is  W -> rho -> Std -> P -> N.  W is ``core.wavelet.WaveletTransform``, rho is
+``core.nonlinearities.ComplexNonlinearity``; this file holds Std, P, N, the block and the head.
+
+Between rho and P the tensor is *mixed*: ``n_complex`` complex channels in real view (2 adjacent
+real channels each, (re, im)) followed by ``n_real`` real channels (the moduli). P treats a real
+channel as a complex one with zero imaginary part, without spending work on that zero.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from core.filters import FilterSet
+from core.nonlinearities import ComplexNonlinearity
+from core.wavelet import WaveletTransform, full_precision
+
+
+def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
+    """Sum over DDP ranks, differentiably (like SyncBatchNorm); identity without DDP."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        from torch.distributed.nn.functional import all_reduce
+
+        return all_reduce(t)
+    return t
+
+
+class ComplexStandardization(nn.Module):
+    """Std: per-channel complex standardization, no affine (SPEC §3).
+
+    y = (x - mu) / sqrt(E|x - mu|^2 + eps), with mu and the variance taken over (batch, H, W)
+    per complex channel (a real channel is a complex one with zero imaginary part). Running
+    statistics (momentum 0.1, unbiased variance) are used in eval mode. Under DDP the batch
+    statistics are summed over all ranks, so every GPU standardizes with the global batch.
+    """
+
+    def __init__(self, n_complex: int, n_real: int, eps: float = 1e-5, momentum: float = 0.1):
+        super().__init__()
+        self.n_complex, self.n_real, self.eps, self.momentum = n_complex, n_real, eps, momentum
+        n = 2 * n_complex + n_real
+        self.register_buffer("running_mean", torch.zeros(n))  # per real channel
+        self.register_buffer("running_var", torch.ones(n_complex + n_real))  # per complex channel
+
+    def extra_repr(self) -> str:
+        return f"complex={self.n_complex}, real={self.n_real}, eps={self.eps}, momentum={self.momentum}"
+
+    def _per_real_channel(self, var: torch.Tensor) -> torch.Tensor:
+        """Complex-channel variances -> one value per real channel (re and im share theirs)."""
+        c = self.n_complex
+        return torch.cat([var[:c].repeat_interleave(2), var[c:]])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.n_complex
+        if self.training:
+            xf = full_precision(x)
+            count = torch.tensor(float(x.numel() // x.shape[1]), device=x.device)
+            sums = torch.cat([xf.sum(dim=(0, 2, 3)), xf.square().sum(dim=(0, 2, 3)), count[None]])
+            sums = _all_reduce_sum(sums)
+            n_ch = x.shape[1]
+            count = sums[-1]
+            mean = sums[:n_ch] / count
+            second = sums[n_ch:2 * n_ch] / count - mean.square()  # per real channel
+            var = torch.cat([second[:2 * c].view(c, 2).sum(1), second[2 * c:]]).clamp_min(0)
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean.lerp_(mean, m)
+                self.running_var.lerp_(var * count / (count - 1).clamp_min(1), m)
+        else:
+            mean, var = self.running_mean, self.running_var
+        scale = torch.rsqrt(self._per_real_channel(var) + self.eps)
+        return ((x - mean.to(x.dtype)[:, None, None]) * scale.to(x.dtype)[:, None, None])
+
+
+def orthonormal_complex(rows: int, cols: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Complex Gaussian matrix made semi-unitary by SVD: orthonormal rows if rows <= cols, else columns."""
+    g = torch.complex(torch.randn(rows, cols, generator=generator, dtype=torch.float64),
+                      torch.randn(rows, cols, generator=generator, dtype=torch.float64))
+    u, _, vh = torch.linalg.svd(g, full_matrices=False)
+    return (u @ vh).to(torch.complex64)
+
+
+class ComplexLinear(nn.Module):
+    """P: bias-free complex 1x1 convolution on a mixed tensor (SPEC §3).
+
+    ``weight`` holds the complex matrix as (out, in, 2) = (re, im); as a real matrix acting on
+    (re, im) pairs it is [[Wr, -Wi], [Wi, Wr]], and [[Wr], [Wi]] on a real input channel.
+    The output is ``out_channels`` complex channels in real view.
+    """
+
+    def __init__(self, n_complex: int, n_real: int, out_channels: int, learn: bool = True):
+        super().__init__()
+        self.n_complex, self.n_real, self.out_channels = n_complex, n_real, out_channels
+        w = orthonormal_complex(out_channels, n_complex + n_real)
+        self.weight = nn.Parameter(torch.view_as_real(w).contiguous(), requires_grad=learn)
+
+    def extra_repr(self) -> str:
+        learned = "" if self.weight.requires_grad else ", fixed"
+        return f"in=({self.n_complex} complex + {self.n_real} real), out={self.out_channels} complex{learned}"
+
+    def complex_matrix(self) -> torch.Tensor:
+        return torch.view_as_complex(self.weight.float().contiguous())
+
+    def real_matrix(self) -> torch.Tensor:
+        """(2 out, 2 n_complex + n_real) real matrix acting on the mixed real-view input."""
+        c = self.n_complex
+        wr, wi = self.weight[..., 0], self.weight[..., 1]
+        to_re = torch.cat([torch.stack([wr[:, :c], -wi[:, :c]], -1).flatten(1), wr[:, c:]], 1)
+        to_im = torch.cat([torch.stack([wi[:, :c], wr[:, :c]], -1).flatten(1), wi[:, c:]], 1)
+        return torch.stack([to_re, to_im], 1).flatten(0, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.real_matrix()[:, :, None, None].to(x.dtype))
+
+
+class PixelNorm(nn.Module):
+    """N: divide each pixel's channel vector by its complex L2 norm (plus eps, which the reference lacks)."""
+
+    def __init__(self, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        norm_sq = full_precision(x).square().sum(dim=1, keepdim=True)
+        return x * torch.rsqrt(norm_sq + self.eps).to(x.dtype)
+
+
+class ScatteringBlock(nn.Module):
+    """One block W -> rho -> Std -> P -> N (SPEC §3).
+
+    LScat (``skip=False``): P sees (x*phi, rho(x*psi)), (1 + L) C channels.
+    LScat+skip (``skip=True``): P sees (x*phi, x*psi, rho(x*phi), rho(x*psi)), 2 (1 + L) C channels.
+    Input: (B, C, H, W) real if not ``complex_input`` else (B, 2C, H, W) real view.
+    Output: (B, 2 out_channels, H', W') real view of complex channels.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, filters: FilterSet, *, complex_input: bool,
+                 skip: bool, nonlinearity: str = "mod", learn_projection: bool = True, impl: str = "auto"):
+        super().__init__()
+        self.skip = skip
+        self.wavelet = WaveletTransform(in_channels, filters, complex_input, impl)
+        L = filters.L
+        n_rho = in_channels * (1 + L if skip else L)
+        self.rho = ComplexNonlinearity(nonlinearity, (in_channels, 1 + L if skip else L))
+        n_linear = in_channels * (1 + L if skip else 1)
+        n_complex = n_linear + (0 if self.rho.collapses_phase else n_rho)
+        n_real = n_rho if self.rho.collapses_phase else 0
+        self.std = ComplexStandardization(n_complex, n_real)
+        self.proj = ComplexLinear(n_complex, n_real, out_channels, learn=learn_projection)
+        self.norm = PixelNorm()
+
+    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns (wavelet coefficients, rho output, block output)."""
+        w = self.wavelet(x)  # (B, C, 1 + L, 2, H, W)
+        B, H, W = w.shape[0], w.shape[-2], w.shape[-1]
+        if self.skip:
+            linear, rho = w.reshape(B, -1, H, W), self.rho(w)
+        else:
+            linear, rho = w[:, :, 0].reshape(B, -1, H, W), self.rho(w[:, :, 1:])
+        z = torch.cat([linear, rho.reshape(B, -1, H, W)], dim=1)
+        return w, rho, self.norm(self.proj(self.std(z)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._features(x)[2]
+
+
+class Head(nn.Module):
+    """Classifier: (re, im) as real channels -> BatchNorm2d (affine) -> flatten -> Linear (SPEC §3).
+
+    The Linear layer is sized for a ``spatial`` x ``spatial`` final map (the map that the model's
+    ``input_size`` produces). An input of another size gives another map; it is then average-pooled
+    to ``spatial`` x ``spatial`` (adaptive pooling), so a model runs on any input size.
+    """
+
+    def __init__(self, channels: int, spatial: int, num_classes: int):
+        super().__init__()
+        self.spatial = spatial
+        self.bn = nn.BatchNorm2d(2 * channels)
+        self.fc = nn.Linear(2 * channels * spatial * spatial, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn(x)
+        if x.shape[-2:] != (self.spatial, self.spatial):
+            x = F.adaptive_avg_pool2d(x, self.spatial)
+        return self.fc(x.flatten(1))

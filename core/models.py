@@ -1,0 +1,320 @@
+"""Models and the one registry: ``build_model(name, num_classes=..., nonlinearity=..., ...)``.
+
+    lscat_cifar10        LScat, CIFAR-10 configuration (SPEC §4)           12.25 M parameters
+    lscat_skip_cifar10   LScat+skip, CIFAR-10 configuration                24.46 M
+    lscat_imagenet       LScat, ImageNet configuration                     29.05 M
+    lscat_skip_imagenet  LScat+skip, ImageNet configuration                53.50 M
+    scat_cifar10         "Scat": LScat with P fixed at its orthonormal init; only the head learns
+    resnet18_cifar10     standard CIFAR ResNet-18 (3x3 stem, no max-pool)  11.17 M
+    resnet18_biasfree    SPEC §5: BatchNorm without affine, bias-free convs, pluggable non-linearity
+
+Every model takes inputs normalized with ``core.data.MEAN`` / ``core.data.STD`` (the ImageNet
+statistics, for every data set, as in the reference).
+
+Learned-scattering models accept ``input_size`` (the head's Linear layer is sized for the final map
+it produces; other sizes are pooled to that map, see ``core.layers.Head``) and ``widths`` (the
+complex widths of the P layers, to build narrower variants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.filters import FilterSet, filter_set
+from core.layers import Head, ScatteringBlock
+from core.nonlinearities import RealNonlinearity
+from core.wavelet import as_complex, full_precision, output_size
+
+_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register(name: str):
+    def deco(fn):
+        _REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+def list_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def build_model(name: str, num_classes: int | None = None, nonlinearity: str | None = None, **kwargs) -> nn.Module:
+    """Build a registered model. ``num_classes`` defaults to the configuration's data set (10 or
+    1000); ``nonlinearity`` to "mod" (scattering models) or "relu" (ResNets)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    if num_classes is not None:
+        kwargs["num_classes"] = int(num_classes)
+        if kwargs["num_classes"] < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    if nonlinearity is not None:
+        kwargs["nonlinearity"] = nonlinearity
+    model = _REGISTRY[name](**kwargs)
+    model.model_name = name
+    return model
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Real parameters (a complex weight counts twice since it is stored as (re, im))."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+# --------------------------------------------------------------------------------------------
+# Learned scattering
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScatConfig:
+    """One learned-scattering configuration (SPEC §4)."""
+
+    L: int
+    filter_sets: tuple[str, ...]
+    widths: tuple[int, ...]
+    input_size: int
+    num_classes: int
+
+
+CIFAR10 = ScatConfig(4, ("psi1", "psi3/2") * 4, (64, 128, 256, 512, 512, 512, 512, 512), 32, 10)
+IMAGENET = ScatConfig(8, ("standard",) + ("psi1", "psi3/2") * 5,
+                      (32, 64, 64, 128, 256, 512, 512, 512, 512, 512, 256), 224, 1000)
+
+
+@dataclass
+class BlockInfo:
+    """What the analysis needs to know about block j's filters.
+
+    ``scale`` is the product of the strides before the block: one pixel of the block's input grid
+    is ``scale`` input-image pixels. Frequencies are in radians per pixel; ``xi_block`` on the
+    block's own grid, ``xi_input`` in input pixels (= xi_block / scale). ``sigma`` is the spatial
+    envelope width and ``bandwidth`` the spectral sigma_rms of the wavelet (SPEC §8), both in the
+    block's pixels.
+    """
+
+    index: int
+    filters: FilterSet
+    scale: int
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+
+    @property
+    def xi_block(self) -> torch.Tensor:
+        return torch.tensor([f.xi_vec for f in self.filters.psi])  # (L, 2) (row, col)
+
+    @property
+    def xi_input(self) -> torch.Tensor:
+        return self.xi_block / self.scale
+
+    @property
+    def sigma(self) -> float:
+        return self.filters.psi_sigma
+
+    @property
+    def sigma_input(self) -> float:
+        return self.filters.psi_sigma * self.scale
+
+    @property
+    def bandwidth(self) -> float:
+        from core.filters import spectral_bandwidth, window_bank
+
+        _, psi = window_bank(self.filters)
+        return max(spectral_bandwidth(psi[k], f.xi_vec) for k, f in enumerate(self.filters.psi))
+
+
+class LearnedScattering(nn.Module):
+    """Iterated blocks W -> rho -> Std -> P -> N, then the head (SPEC §3-4)."""
+
+    def __init__(self, config: ScatConfig, *, skip: bool, nonlinearity: str = "mod", num_classes: int | None = None,
+                 input_size: int | None = None, widths: tuple[int, ...] | None = None, learn_projection: bool = True,
+                 impl: str = "auto", in_channels: int = 3):
+        super().__init__()
+        widths = tuple(widths or config.widths)
+        if len(widths) != len(config.filter_sets):
+            raise ValueError(f"widths needs {len(config.filter_sets)} entries, got {len(widths)}")
+        self.config, self.skip, self.nonlinearity = config, skip, nonlinearity
+        self.input_size = int(input_size or config.input_size)
+        self.num_classes = int(num_classes or config.num_classes)
+        self.widths = widths
+        blocks, infos = [], []
+        c, size, scale, complex_input = in_channels, self.input_size, 1, False
+        for j, (name, width) in enumerate(zip(config.filter_sets, widths)):
+            fs = filter_set(name, config.L)
+            out = output_size(size, fs.stride)
+            if out < 1:
+                raise ValueError(f"input_size {self.input_size} is too small: block {j} would have no pixels")
+            blocks.append(ScatteringBlock(c, width, fs, complex_input=complex_input, skip=skip,
+                                          nonlinearity=nonlinearity, learn_projection=learn_projection, impl=impl))
+            infos.append(BlockInfo(j, fs, scale, (size, size), (out, out)))
+            c, size, scale, complex_input = width, out, scale * fs.stride, True
+        self.blocks = nn.ModuleList(blocks)
+        self.block_info = infos
+        self.head = Head(c, size, self.num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def forward_intermediates(self, x: torch.Tensor, indices: int | list[int] | None = None,
+                              stop_early: bool = False) -> tuple[torch.Tensor | None, list[dict]]:
+        """timm-style: returns (logits, per-block intermediates).
+
+        ``indices``: block indices to return (an int n means the last n); None means all.
+        With ``stop_early`` the forward pass ends at the last requested block and logits is None.
+        Each entry is a dict with complex64 tensors
+            "phi"      x * phi                          (B, C, H', W')
+            "wavelet"  x * psi_theta, before rho        (B, C, L, H', W')
+            "modulus"  |x * psi_theta|                  (B, C, L, H', W')
+            "rho"      rho(...) as fed to Std (real for mod)
+            "output"   the block output (after N)       (B, C_out, H', W')
+            "input"    the block input (the image for block 0, real)
+        and "info", the block's :class:`BlockInfo` (xi, sigma in block and input pixels).
+        """
+        n = len(self.blocks)
+        if indices is None:
+            wanted = set(range(n))
+        elif isinstance(indices, int):
+            wanted = set(range(n - indices, n))
+        else:
+            wanted = {i % n for i in indices}
+        last = max(wanted) if wanted else -1
+        out = []
+        for j, block in enumerate(self.blocks):
+            block_input = x
+            w, rho, x = block._features(x)
+            if j in wanted:
+                wc = as_complex(w)
+                rho_c = full_precision(rho) if block.rho.collapses_phase else as_complex(rho)
+                x_in = as_complex(block_input.unflatten(1, (-1, 2))) if j else full_precision(block_input)
+                out.append({"phi": wc[:, :, 0], "wavelet": wc[:, :, 1:], "modulus": wc[:, :, 1:].abs(),
+                            "rho": rho_c, "output": as_complex(x.unflatten(1, (-1, 2))), "input": x_in,
+                            "info": self.block_info[j]})
+            if stop_early and j == last:
+                return None, out
+        return self.forward_head(x), out
+
+
+@register("lscat_cifar10")
+def lscat_cifar10(**kw) -> LearnedScattering:
+    return LearnedScattering(CIFAR10, skip=False, **kw)
+
+
+@register("lscat_skip_cifar10")
+def lscat_skip_cifar10(**kw) -> LearnedScattering:
+    return LearnedScattering(CIFAR10, skip=True, **kw)
+
+
+@register("lscat_imagenet")
+def lscat_imagenet(**kw) -> LearnedScattering:
+    return LearnedScattering(IMAGENET, skip=False, **kw)
+
+
+@register("lscat_skip_imagenet")
+def lscat_skip_imagenet(**kw) -> LearnedScattering:
+    return LearnedScattering(IMAGENET, skip=True, **kw)
+
+
+@register("scat_cifar10")
+def scat_cifar10(**kw) -> LearnedScattering:
+    # Our reading of "Scat (P fixed)": the LScat architecture with every P frozen at its random
+    # orthonormal initialization, so that only the classifier head learns.
+    return LearnedScattering(CIFAR10, skip=False, learn_projection=False, **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# ResNet-18
+# --------------------------------------------------------------------------------------------
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int, affine: bool, nonlinearity: str):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout, affine=affine)
+        self.act1 = RealNonlinearity(nonlinearity, cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout, affine=affine)
+        self.act2 = RealNonlinearity(nonlinearity, cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                          nn.BatchNorm2d(cout, affine=affine))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.act1(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return self.act2(y + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 with a CIFAR stem (3x3, stride 1, no max-pool) or an ImageNet stem (7x7/2 + max-pool).
+
+    ``affine=False`` and a non-ReLU ``nonlinearity`` give the bias-free variant of SPEC §5: every
+    conv is bias-free, BatchNorm has no affine parameters, only the final Linear keeps its bias."""
+
+    def __init__(self, num_classes: int, stem: str = "cifar", affine: bool = True, nonlinearity: str = "relu"):
+        super().__init__()
+        if stem not in ("cifar", "imagenet"):
+            raise ValueError(f"stem must be 'cifar' or 'imagenet', got {stem!r}")
+        self.num_classes, self.nonlinearity, self.stem_kind = num_classes, nonlinearity, stem
+        if stem == "cifar":
+            self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64, affine=affine),
+                                      RealNonlinearity(nonlinearity, 64))
+        else:
+            self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64, affine=affine),
+                                      RealNonlinearity(nonlinearity, 64), nn.MaxPool2d(3, 2, 1))
+        layers, cin = [], 64
+        for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+            layers.append(nn.Sequential(BasicBlock(cin, cout, stride, affine, nonlinearity),
+                                        BasicBlock(cout, cout, 1, affine, nonlinearity)))
+            cin = cout
+        self.layers = nn.ModuleList(layers)
+        self.fc = nn.Linear(512, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def forward_intermediates(self, x: torch.Tensor, indices=None, stop_early: bool = False):
+        """timm-style: (logits, [stem output, stage 1..4 outputs]) as real tensors."""
+        feats = [self.stem(x)]
+        for layer in self.layers:
+            feats.append(layer(feats[-1]))
+        n = len(feats)
+        keep = range(n) if indices is None else (range(n - indices, n) if isinstance(indices, int) else indices)
+        return self.forward_head(feats[-1]), [{"output": feats[i % n]} for i in keep]
+
+
+@register("resnet18_cifar10")
+def resnet18_cifar10(num_classes: int = 10, nonlinearity: str = "relu") -> ResNet18:
+    return ResNet18(num_classes, stem="cifar", affine=True, nonlinearity=nonlinearity)
+
+
+@register("resnet18_biasfree")
+def resnet18_biasfree(num_classes: int = 1000, nonlinearity: str = "relu", stem: str = "imagenet") -> ResNet18:
+    return ResNet18(num_classes, stem=stem, affine=False, nonlinearity=nonlinearity)
+

@@ -1,0 +1,128 @@
+"""The registry, SPEC §4 configurations and parameter counts, and forward_intermediates."""
+
+import math
+
+import pytest
+import torch
+
+from core.models import build_model, count_parameters, list_models
+
+SPEC_PARAMS = {  # SPEC §4, in millions of real parameters (complex counted twice)
+    "lscat_cifar10": 12.25, "lscat_skip_cifar10": 24.46, "lscat_imagenet": 29.05, "lscat_skip_imagenet": 53.50,
+}
+SMALL = {"widths": (4, 4, 4, 4, 4, 4, 4, 4)}
+
+
+def test_registry_lists_the_required_models():
+    assert {"lscat_cifar10", "lscat_skip_cifar10", "lscat_imagenet", "lscat_skip_imagenet",
+            "resnet18_cifar10", "resnet18_biasfree", "scat_cifar10"} <= set(list_models())
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("resnet50")
+    with pytest.raises(ValueError, match="num_classes"):
+        build_model("lscat_cifar10", num_classes=0)
+    with pytest.raises(ValueError, match="non-linearity"):
+        build_model("lscat_cifar10", nonlinearity="relu")
+
+
+@pytest.mark.parametrize("name,millions", SPEC_PARAMS.items())
+def test_parameter_counts_match_spec(name, millions):
+    n = count_parameters(build_model(name))
+    assert abs(n / 1e6 - millions) / millions < 0.005, n
+
+
+def test_resnet_parameter_counts():
+    assert count_parameters(build_model("resnet18_cifar10")) == pytest.approx(11.17e6, rel=0.005)
+    # torchvision's ResNet-18 has 11.69 M; the bias-free one drops the 2 x 4800 BatchNorm affines
+    assert count_parameters(build_model("resnet18_biasfree")) == pytest.approx(11.68e6, rel=0.005)
+
+
+def test_scat_learns_only_the_head():
+    m = build_model("scat_cifar10")
+    trainable = {n for n, p in m.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("head.") for n in trainable)
+    assert count_parameters(m, trainable_only=True) == 2 * 1024 + 4096 * 10 + 10
+
+
+@pytest.mark.parametrize("name", ["lscat_cifar10", "lscat_skip_cifar10", "scat_cifar10"])
+@pytest.mark.parametrize("nl", ["mod", "cst", "ms", "mc", "tanh"])
+def test_cifar_models_forward_backward_every_nonlinearity(name, nl):
+    m = build_model(name, nonlinearity=nl, **SMALL)
+    y = m(torch.randn(2, 3, 32, 32))
+    assert y.shape == (2, 10)
+    y.sum().backward()
+
+
+def test_imagenet_models_other_sizes_and_classes():
+    kw = {"widths": (4,) * 11}
+    m = build_model("lscat_skip_imagenet", num_classes=10, input_size=160, **kw)
+    assert m.head.spatial == 2 and m(torch.randn(1, 3, 160, 160)).shape == (1, 10)
+    m = build_model("lscat_imagenet", **kw)
+    assert m.head.spatial == 3 and m.head.fc.in_features == 2 * 4 * 9  # SPEC: 224 -> ... -> 7 -> 7 -> 3
+    assert m(torch.randn(1, 3, 224, 224)).shape == (1, 1000)
+    assert m(torch.randn(1, 3, 256, 200)).shape == (1, 1000)  # other sizes: pooled to 3 x 3
+    with pytest.raises(ValueError, match="too small"):
+        build_model("lscat_imagenet", input_size=8, **kw)
+
+
+@pytest.mark.parametrize("size", [31, 33, 27, 17])
+def test_odd_input_sizes(size):
+    m = build_model("lscat_skip_cifar10", **SMALL)
+    assert m(torch.randn(2, 3, size, size)).shape == (2, 10)
+    assert m(torch.randn(2, 3, size, size + 2)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("name", ["lscat_cifar10", "lscat_skip_cifar10"])
+@pytest.mark.parametrize("nl", ["mod", "cst", "ms", "mc", "tanh"])
+def test_no_nan_gradients_for_zero_input(name, nl):
+    """|z| and the other non-linearities have finite gradients at 0 by construction.
+
+    At an exactly zero input every Std (batch variance 0) and N (norm 0) has a Jacobian of
+    1/sqrt(eps); over 8 blocks in train mode that product exceeds float32's range, so train mode
+    is checked in float64 and the float32 check uses running statistics (eval, as at inference)
+    plus a single block in train mode. ms and mc contain z / (|z| + eps), discontinuous at 0 by
+    definition (SPEC §5), whose Jacobian there is ~1/eps = 1e6: their full model is checked in
+    float64 only."""
+    float32_eval = [] if nl in ("ms", "mc") else [(torch.float32, False)]
+    for dtype, train in float32_eval + [(torch.float64, True), (torch.float64, False)]:
+        m = build_model(name, nonlinearity=nl, **SMALL).to(dtype).train(train)
+        x = torch.zeros(2, 3, 32, 32, dtype=dtype, requires_grad=True)
+        m(x).sum().backward()
+        assert torch.isfinite(x.grad).all()
+        assert all(torch.isfinite(p.grad).all() for p in m.parameters() if p.grad is not None)
+    block = build_model(name, nonlinearity=nl, **SMALL).blocks[0].train()
+    x = torch.zeros(2, 3, 32, 32, requires_grad=True)
+    block(x).square().sum().backward()
+    assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("nl", ["relu", "abs", "thresh", "tanh", "pow"])
+def test_biasfree_resnet(nl):
+    m = build_model("resnet18_biasfree", num_classes=10, nonlinearity=nl, stem="cifar")
+    assert all(not isinstance(mod, torch.nn.BatchNorm2d) or mod.weight is None for mod in m.modules())
+    assert all(not isinstance(mod, torch.nn.Conv2d) or mod.bias is None for mod in m.modules())
+    x = torch.zeros(2, 3, 32, 32, requires_grad=True)
+    m(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+    logits, feats = m.forward_intermediates(torch.randn(1, 3, 32, 32))
+    assert logits.shape == (1, 10) and len(feats) == 5
+
+
+def test_forward_intermediates():
+    m = build_model("lscat_skip_cifar10", **SMALL).eval()
+    x = torch.randn(2, 3, 32, 32)
+    logits, inter = m.forward_intermediates(x)
+    assert torch.allclose(logits, m(x), atol=1e-5)
+    assert len(inter) == 8
+    b0, b1 = inter[0], inter[1]
+    assert b0["wavelet"].shape == (2, 3, 4, 32, 32) and b0["wavelet"].is_complex()
+    assert torch.allclose(b0["modulus"], b0["wavelet"].abs())
+    assert b1["wavelet"].shape == (2, 4, 4, 16, 16) and b1["output"].shape == (2, 4, 16, 16)
+    assert b0["input"].shape == (2, 3, 32, 32) and b1["input"].shape == (2, 4, 32, 32)
+    info = inter[4]["info"]
+    assert info.scale == 4 and info.sigma_input == pytest.approx(0.8 * 4)
+    assert torch.allclose(info.xi_input, info.xi_block / 4)
+    assert info.xi_block.norm(dim=1).tolist() == pytest.approx([3 * math.pi / 4] * 4)
+    _, last2 = m.forward_intermediates(x, indices=2)
+    assert [d["info"].index for d in last2] == [6, 7]
+    none, early = m.forward_intermediates(x, indices=[1], stop_early=True)
+    assert none is None and len(early) == 1

@@ -1,0 +1,105 @@
+"""SPEC §8: small translations are phase shifts, moduli are (nearly) invariant."""
+
+import math
+
+import pytest
+import torch
+
+from core.analysis import (
+    compare_blocks,
+    fourier_shift,
+    measured_phase_shift,
+    phase_shift_error,
+    predicted_phase_shift,
+    translate,
+    wavelet_padding,
+    wrap_phase,
+)
+from core.filters import Filter, filter_set
+from core.models import build_model
+
+
+def test_fourier_shift_integer_equals_roll_and_is_invertible():
+    x = torch.randn(2, 3, 16, 12, dtype=torch.float64)
+    assert torch.allclose(fourier_shift(x, (3, -2)), torch.roll(x, (3, -2), dims=(-2, -1)), atol=1e-12)
+    # sub-pixel shifts of a real image are exactly invertible when there is no Nyquist bin (odd sizes)
+    x = torch.randn(2, 3, 15, 13, dtype=torch.float64)
+    y = fourier_shift(fourier_shift(x, (0.3, 1.7)), (-0.3, -1.7))
+    assert torch.allclose(y, x, atol=1e-6)
+
+
+def test_zero_pad_shift_brings_in_zeros():
+    x = torch.ones(1, 8, 8, dtype=torch.float64)
+    y = translate(x, (2, 0), mode="zero")
+    assert torch.allclose(y[:, :2], torch.zeros(1, 2, 8, dtype=torch.float64), atol=1e-9)
+    assert torch.allclose(y[:, 2:], torch.ones(1, 6, 8, dtype=torch.float64), atol=1e-9)
+    with pytest.raises(ValueError, match="boundary mode"):
+        translate(x, (1, 0), mode="reflect")
+
+
+@pytest.mark.parametrize("fs_name", ["psi1", "psi3/2", "standard"])
+def test_phase_shift_error_below_bound_and_growing(smooth_image, fs_name):
+    """(tau . x) * psi ~ exp(-i xi . tau) x * psi: error <= |tau| sigma_rms, and grows with |tau|."""
+    for f in filter_set(fs_name, 4).psi:
+        errors = []
+        for t in (0.05, 0.1, 0.25, 0.5, 1.0):
+            tau = (0.6 * t, 0.8 * t)  # sub-pixel, oblique
+            r = phase_shift_error(smooth_image, tau, f)
+            assert r["linear"] <= r["bound"] + 1e-9
+            assert r["modulus"] <= r["linear"] + 1e-9  # | |a| - |b| | <= |a - b|
+            errors.append(r["linear"])
+        assert all(a < b for a, b in zip(errors, errors[1:]))
+        assert errors[0] < 0.1
+
+
+def test_wider_filters_shift_more_faithfully(smooth_image):
+    """sigma 0.8 -> 3.2 -> 6.4 (xi scaled down accordingly): error for a 1 px shift falls (SPEC §8)."""
+    errs = []
+    for k in (0, 2, 3):
+        f = Filter(0.8 * 2**k, 3 * math.pi / 4 / 2**k, 0.0, 1.0)
+        errs.append(phase_shift_error(smooth_image, (1.0, 0.0), f)["linear"])
+    assert errs[0] > 0.7 and errs[0] > errs[1] > errs[2]
+    assert errs[2] < 0.25
+
+
+def test_predicted_and_measured_phase():
+    assert float(wrap_phase(3 * math.pi / 2)) == pytest.approx(-math.pi / 2)
+    xi = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    assert predicted_phase_shift(xi, (0.5, 0.25)).tolist() == pytest.approx([-0.25, -0.5])
+    z = torch.randn(4, 4, dtype=torch.complex128)
+    assert float(measured_phase_shift(z * torch.polar(torch.tensor(1.0, dtype=torch.float64),
+                                                      torch.tensor(0.7, dtype=torch.float64)), z)) == pytest.approx(0.7)
+
+
+def test_network_is_exactly_equivariant_on_the_torus():
+    """Circular padding: shifting a 32 px input by 16 px (the network's total stride) rolls every
+    block's moduli by 16 / (its output grid's size in input pixels) pixels, exactly."""
+    torch.manual_seed(0)
+    model = build_model("lscat_skip_cifar10", widths=(8, 8, 8, 8, 8, 8, 8, 8)).eval().double()
+    x = torch.randn(1, 3, 32, 32, dtype=torch.float64)
+    with wavelet_padding(model, "circular"), torch.no_grad():
+        _, a = model.forward_intermediates(x)
+        _, b = model.forward_intermediates(torch.roll(x, (16, 16), dims=(-2, -1)))
+    for ia, ib in zip(a, b):
+        s = ia["info"].scale * ia["info"].filters.stride
+        rolled = torch.roll(ia["modulus"], (16 // s, 16 // s), dims=(-2, -1))
+        assert torch.allclose(ib["modulus"], rolled, atol=1e-9)
+    assert all(m.padding == "reflect" for m in model.modules() if hasattr(m, "padding"))
+
+
+def test_compare_blocks_invariance_improves_with_depth():
+    torch.manual_seed(0)
+    model = build_model("lscat_skip_cifar10", widths=(16,) * 8).eval()
+    g = torch.Generator().manual_seed(1)
+    x = torch.nn.functional.avg_pool2d(torch.randn(1, 3, 36, 36, generator=g), 5, 1)  # smooth, 32 x 32
+    tau = (0.5, 0.5)
+    with wavelet_padding(model, "circular"), torch.no_grad():
+        _, a = model.forward_intermediates(x)
+        _, b = model.forward_intermediates(translate(x, tau))
+    rep = compare_blocks(a, b, tau)
+    assert [r["scale"] for r in rep] == [1, 1, 2, 2, 4, 4, 8, 8]
+    assert rep[2]["tau_block"] == (0.25, 0.25)
+    assert len(rep[0]["predicted_phase"]) == 4
+    assert rep[0]["linear_error_all"] <= max(rep[0]["bound"]) + 1e-6
+    mods = [r["modulus_error_all"] for r in rep]
+    assert mods[-1] < mods[0]
