@@ -6,6 +6,7 @@
     lscat_skip_imagenet  LScat+skip, ImageNet configuration                53.50 M
     scat_cifar10         "Scat": LScat with P fixed at its orthonormal init; only the head learns
     resnet18_cifar10     standard CIFAR ResNet-18 (3x3 stem, no max-pool)  11.17 M
+    resnet18_imagenet    torchvision-style ResNet-18 (7x7/2 stem + max-pool) 11.69 M
     resnet18_biasfree    SPEC §5: BatchNorm without affine, bias-free convs, pluggable non-linearity
 
 Every model takes inputs normalized with ``core.data.MEAN`` / ``core.data.STD`` (the ImageNet
@@ -312,6 +313,11 @@ class ResNet18(nn.Module):
 @register("resnet18_cifar10")
 def resnet18_cifar10(num_classes: int = 10, nonlinearity: str = "relu") -> ResNet18:
     return ResNet18(num_classes, stem="cifar", affine=True, nonlinearity=nonlinearity)
+
+
+@register("resnet18_imagenet")
+def resnet18_imagenet(num_classes: int = 1000, nonlinearity: str = "relu") -> ResNet18:
+    return ResNet18(num_classes, stem="imagenet", affine=True, nonlinearity=nonlinearity)
 
 
 @register("resnet18_biasfree")
