@@ -39,9 +39,10 @@ import numpy as np
 
 # The spatial window of a filter is the smallest one that holds all but this fraction of the
 # filter's l1 mass. The l1 tail bounds the relative error of the windowed convolution against the
-# periodized definition; tests/test_wavelet.py measures it (below 1e-4 on every filter set),
-# far under the bf16 resolution (4e-3) that training runs at.
-TAIL_TOL = 1e-4
+# periodized definition; tests/test_wavelet.py checks it (relative error < 1e-3 on every filter
+# set, borders included), under the bf16 resolution (4e-3) that training runs at. Windows:
+# 7x7 for both CIFAR sets (L = 4), 11x11 (standard, psi1) and 15x15 (psi3/2) for L = 8.
+TAIL_TOL = 1e-3
 
 
 def orientations(L: int) -> np.ndarray:

@@ -12,12 +12,12 @@ the padding. Output pixel u samples input pixel stride * u. Two exact-enough imp
 * ``"spatial"``: one small convolution on a gathered (reflect + wrap) copy of the input, with the
   windowed filters of ``core.filters`` and the complex arithmetic folded into the conv weights.
   Computes only the kept pixels. Error against the definition: the filters' l1 tail beyond the
-  window, below ``core.filters.TAIL_TOL`` = 1e-4 (measured in tests/test_wavelet.py).
+  window, at most ``core.filters.TAIL_TOL`` = 1e-3 (checked in tests/test_wavelet.py).
 * ``"fft"``: the definition itself, by FFT on the padded grid (float32 even under autocast).
 
 ``"auto"`` takes the spatial path when the window is at most ``AUTO_MAX_KERNEL`` wide (every
-CIFAR filter set) and the FFT path otherwise (the elongated L = 8 ImageNet filters need 13x13 to
-17x17 windows). bench/bench_ops.py measures both.
+CIFAR filter set, 7x7) and the FFT path otherwise (the elongated L = 8 ImageNet filters need 11x11
+and 15x15 windows). bench/bench_speed.py measures both.
 
 ``padding="circular"`` (for analysis, not the reference) skips the reflect padding and convolves
 on the torus of the image grid itself, so that circular shifts of the input are exactly shifts
@@ -39,7 +39,7 @@ from torch import nn
 from core.filters import FilterSet, periodized, window_bank
 
 PAD = 2  # reflect padding per side, as in the reference
-AUTO_MAX_KERNEL = 11
+AUTO_MAX_KERNEL = 7
 
 
 def output_size(n: int, stride: int) -> int:
@@ -161,8 +161,7 @@ class WaveletTransform(nn.Module):
         B, _, H, W = x.shape
         per = 2 if self.complex_input else 1
         ri, ci = self._gather_index(H, x.device), self._gather_index(W, x.device)
-        x = x.reshape(B * self.channels, per, H, W)
-        x = x.index_select(2, ri).index_select(3, ci)
+        x = x.reshape(B * self.channels, per, H, W)[:, :, ri[:, None], ci[None, :]]  # one gather pass
         y = F.conv2d(x, self.weight.to(x.dtype), stride=self.stride)
         return y.view(B, self.channels, 1 + self.L, 2, y.shape[-2], y.shape[-1])
 
@@ -181,7 +180,7 @@ class WaveletTransform(nn.Module):
         ri = torch.from_numpy(padded_index(H, self.padding)).to(x.device)
         ci = torch.from_numpy(padded_index(W, self.padding)).to(x.device)
         pad = pad_width(self.padding)
-        x = full_precision(x).index_select(2, ri).index_select(3, ci)
+        x = full_precision(x)[:, :, ri[:, None], ci[None, :]]
         if self.complex_input:
             x = as_complex(x.view(B, self.channels, 2, x.shape[-2], x.shape[-1]))
         m, n = x.shape[-2:]

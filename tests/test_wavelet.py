@@ -7,7 +7,7 @@ import torch
 from core.filters import filter_set, periodized
 from core.wavelet import WaveletTransform, as_complex, output_size, padded_index
 
-SPATIAL_TOL = 1e-4  # the windowed filters drop at most TAIL_TOL of their l1 mass
+SPATIAL_TOL = 1e-3  # the windowed filters drop at most TAIL_TOL = 1e-3 of their l1 mass
 FFT_TOL = 1e-5  # float32 rounding
 
 
