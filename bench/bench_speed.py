@@ -63,7 +63,8 @@ def header(args) -> dict:
     info = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "torch": torch.__version__,
-        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU ({platform.processor() or platform.machine()})",
+        "device": (torch.cuda.get_device_name(dev) if dev.type == "cuda"
+                   else f"CPU ({platform.processor() or platform.machine()})"),
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
@@ -120,7 +121,8 @@ def operator_throughput(size: int, batch: int, args, impl: str) -> tuple[float, 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda (default: %(default)s)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                   help="cpu or cuda (default: %(default)s)")
     p.add_argument("--amp", choices=["none", "bf16"], default="none", help="autocast dtype (default: %(default)s)")
     p.add_argument("--channels-last", action="store_true", help="channels_last memory format for the models")
     p.add_argument("--compile", action="store_true", help="torch.compile the model / operator")
