@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -96,10 +97,16 @@ def phase_rotate(z: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
     return z * torch.polar(torch.ones_like(phase), phase).to(z.dtype)
 
 
+@lru_cache(maxsize=256)
+def fourier_filter(f: Filter, h: int, w: int) -> torch.Tensor:
+    """FFT of the filter periodized on an h x w torus (SPEC §2 definition), complex128; cached."""
+    return torch.from_numpy(np.fft.fft2(periodized(f, h, w, morlet=f.xi != 0)))
+
+
 def circular_filter(x: torch.Tensor, f: Filter) -> torch.Tensor:
     """x * psi on the torus of x's own grid (no padding, no subsampling), for the exact statements."""
     h, w = x.shape[-2:]
-    psi_hat = torch.from_numpy(np.fft.fft2(periodized(f, h, w, morlet=f.xi != 0))).to(x.device)
+    psi_hat = fourier_filter(f, h, w).to(x.device)
     return torch.fft.ifft2(torch.fft.fft2(x.to(torch.float64 if not x.is_complex() else torch.complex128)) * psi_hat)
 
 
@@ -109,7 +116,7 @@ def sigma_rms(x: torch.Tensor, f: Filter) -> float:
     omega runs over [-pi, pi), the frequencies of the Fourier shift, so |tau| sigma_rms bounds the
     relative error of (tau . x) * psi against exp(-i xi . tau) x * psi for circular shifts."""
     h, w = x.shape[-2:]
-    psi_hat = torch.from_numpy(np.fft.fft2(periodized(f, h, w, morlet=True))).to(x.device)
+    psi_hat = fourier_filter(f, h, w).to(x.device)
     power = (torch.fft.fft2(x.to(torch.complex128)) * psi_hat).abs().square()
     power = power.reshape(-1, h, w).sum(0)
     wy, wx = frequency_grid(h, w, x.device)
@@ -151,14 +158,32 @@ def wavelet_padding(model: torch.nn.Module, padding: str):
             m.padding = p
 
 
-def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, float]) -> list[dict]:
+def block_sigma_rms(original: list[dict]) -> list[list[float]]:
+    """Per block and orientation, sigma_rms of the block input's spectrum (block pixels, rad/px):
+    the data-dependent bandwidth behind the bound |tau| sigma_rms. Depends on the image only, so
+    callers that compare many translates of one image compute it once and pass it to
+    :func:`compare_blocks`. Falls back on the filter's own bandwidth when "input" is absent."""
+    out = []
+    for a in original:
+        info, block_input = a["info"], a.get("input")
+        if block_input is not None:
+            out.append([sigma_rms(block_input[0], fl) for fl in info.filters.psi])
+        else:
+            out.append([info.bandwidth] * info.filters.L)
+    return out
+
+
+def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, float],
+                   sigmas: list[list[float]] | None = None) -> list[dict]:
     """Per block, compare the intermediates of an image and of its translate by tau input pixels.
 
     ``original`` / ``shifted`` come from ``LearnedScattering.forward_intermediates`` (one image each,
     batch index 0). Returns, per block: tau in block pixels, per orientation the predicted phase
     shift -xi . tau_block and the measured one, the relative errors of the linear coefficients
     against exp(-i xi . tau) x * psi and of the moduli, the same errors over all orientations,
-    and the bound |tau_block| sigma_rms (sigma_rms from the block input's spectrum)."""
+    and the bound |tau_block| sigma_rms (sigma_rms from the block input's spectrum, or ``sigmas``
+    as returned by :func:`block_sigma_rms` for the same original)."""
+    sigmas = block_sigma_rms(original) if sigmas is None else sigmas
     out = []
     for j, (a, b) in enumerate(zip(original, shifted)):
         info = a["info"]
@@ -167,24 +192,22 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         pred = predicted_phase_shift(xi, tau_b)  # (L,)
         w, ws = a["wavelet"][0], b["wavelet"][0]  # (C, L, H, W)
         rotated = phase_rotate(w, pred[None, :, None, None])
-        lin = relative_error(ws, rotated, dims=(0, 2, 3))
-        mod = relative_error(ws.abs(), w.abs(), dims=(0, 2, 3))
+        m, ms = w.abs(), ws.abs()
+        # ||a - b||^2 and ||b||^2 per orientation; the errors over all orientations sum them.
+        lin_num = (ws - rotated).abs().square().sum(dim=(0, 2, 3)).double()
+        mod_num = (ms - m).square().sum(dim=(0, 2, 3)).double()
+        den = m.square().sum(dim=(0, 2, 3)).double()  # ||w|| = ||rotated|| = ||m||
         meas = measured_phase_shift(ws, w, dims=(0, 2, 3))
-        block_input = a.get("input")
-        if block_input is not None:
-            sig = [sigma_rms(block_input[0], fl) for fl in info.filters.psi]
-        else:
-            sig = [info.bandwidth] * len(pred)
         out.append({
             "block": j,
             "scale": info.scale,
             "tau_block": tau_b,
             "predicted_phase": pred.tolist(),
             "measured_phase": meas.tolist(),
-            "linear_error": lin.tolist(),
-            "modulus_error": mod.tolist(),
-            "linear_error_all": float(relative_error(ws, rotated)),
-            "modulus_error_all": float(relative_error(ws.abs(), w.abs())),
-            "bound": [math.hypot(*tau_b) * s for s in sig],
+            "linear_error": (lin_num / den.clamp_min(1e-30)).sqrt().tolist(),
+            "modulus_error": (mod_num / den.clamp_min(1e-30)).sqrt().tolist(),
+            "linear_error_all": float((lin_num.sum() / den.sum().clamp_min(1e-30)).sqrt()),
+            "modulus_error_all": float((mod_num.sum() / den.sum().clamp_min(1e-30)).sqrt()),
+            "bound": [math.hypot(*tau_b) * s for s in sigmas[j]],
         })
     return out

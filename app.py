@@ -1,0 +1,42 @@
+"""Entry point, locally and on Hugging Face Spaces: ``python app.py``.
+
+Honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (gradio reads them); analytics are off and every
+font is a system font, so the app makes no request to the outside world at run time."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import logging  # noqa: E402
+
+import torch  # noqa: E402
+
+from demo.images import MAX_BYTES  # noqa: E402
+from demo.models import DEFAULT, LSCAT  # noqa: E402
+from demo.panels import EXAMPLES_DIR  # noqa: E402
+from demo.ui import CSS, App, theme  # noqa: E402
+
+torch.set_num_threads(max(1, min(os.cpu_count() or 1, int(os.environ.get("PHASE_COLLAPSE_THREADS", "16")))))
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def create_app() -> tuple[App, object]:
+    app = App()
+    demo = app.build()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return app, demo
+
+
+def main() -> None:
+    app, demo = create_app()
+    # The server answers at once; the models are built in the background (the default one first).
+    app.store.warm([DEFAULT] + [k for k in LSCAT if k != DEFAULT])
+    demo.launch(max_file_size=MAX_BYTES, allowed_paths=[str(EXAMPLES_DIR)], ssr_mode=False, theme=theme(), css=CSS,
+                footer_links=["api"], show_error=False)
+
+
+if __name__ == "__main__":
+    main()

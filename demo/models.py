@@ -1,0 +1,148 @@
+"""Which models the demo offers, loaded once each (trained weights when shipped, else untrained)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import types
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from core import pretrained
+from core.layers import ComplexLinear
+
+log = logging.getLogger("demo")
+
+# Offered in this order; the LScat ones always (untrained if need be), the ResNets only with weights.
+LSCAT = ("lscat_skip_cifar10", "lscat_skip_imagenette")
+BASELINES = ("resnet18_cifar10", "resnet18_imagenette")
+LABELS = {
+    "lscat_skip_cifar10": "LScat+skip · CIFAR-10 · 32 px",
+    "lscat_skip_imagenette": "LScat+skip · Imagenette · 160 px",
+    "resnet18_cifar10": "ResNet-18 baseline · CIFAR-10 · 32 px",
+    "resnet18_imagenette": "ResNet-18 baseline · Imagenette · 160 px",
+}
+DEFAULT = LSCAT[0]
+
+
+@dataclass
+class DemoModel:
+    key: str
+    model: torch.nn.Module
+    entry: pretrained.Entry
+    trained: bool
+    card: dict | None
+    problem: str | None = None  # why shipped weights could not be used
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.key, self.key)
+
+    @property
+    def is_scattering(self) -> bool:
+        return hasattr(self.model, "block_info")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.entry.classes
+
+    @property
+    def size(self) -> int:
+        return self.entry.input_size
+
+    def banner(self) -> str:
+        if self.trained:
+            acc = card_accuracy(self.card or {})
+            acc = f"test accuracy {acc}" if acc else "accuracy not recorded in its model card"
+            return f"**{self.label}**, trained weights ({acc})."
+        why = f" Shipped weights could not be loaded: {self.problem}" if self.problem else ""
+        return (f"**{self.label}**, *untrained* (random orthonormal P): its predictions are those of an "
+                f"untrained network, i.e. chance. The wavelet and phase-shift analysis is exact: it needs no "
+                f"learning.{why}")
+
+
+def card_accuracy(card: dict) -> str | None:
+    """The test accuracy recorded in a model card, formatted, whatever the key's spelling."""
+    keys = ("test_accuracy", "accuracy", "top1", "test_top1", "acc", "top1_accuracy")
+    nested = ("metrics", "results", "eval", "evaluation", "test")
+    scopes = [card] + [card[k] for k in nested if isinstance(card.get(k), dict)]
+    for scope in scopes:
+        for k in keys:
+            v = scope.get(k)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return f"{100 * v:.1f}%" if v <= 1 else f"{v:.1f}%"
+    return None
+
+
+def _frozen_forward(self, x: torch.Tensor) -> torch.Tensor:
+    return F.conv2d(x, self._frozen_matrix.to(x.dtype))
+
+
+def freeze(model: torch.nn.Module) -> torch.nn.Module:
+    """Inference only: eval mode, no gradients, and each P layer's real matrix assembled once instead
+    of at every forward pass (that assembly costs as much as the 1x1 convolutions on a CPU)."""
+    model.eval().requires_grad_(False)
+    for m in model.modules():
+        if isinstance(m, ComplexLinear):
+            m._frozen_matrix = m.real_matrix()[:, :, None, None].detach().contiguous()
+            m.forward = types.MethodType(_frozen_forward, m)
+    return model
+
+
+def offered() -> list[str]:
+    """Model keys to offer now: both LScat models, and each ResNet baseline whose weights are shipped."""
+    have = set(pretrained.available())
+    return list(LSCAT) + [k for k in BASELINES if k in have]
+
+
+class ModelStore:
+    """Builds or loads each model once, on first use or in a background warm-up, thread-safely."""
+
+    def __init__(self):
+        self._models: dict[str, DemoModel] = {}
+        self._locks = {k: threading.Lock() for k in LSCAT + BASELINES}
+        self.run_locks = {k: threading.Lock() for k in LSCAT + BASELINES}  # one forward at a time per model
+
+    def ready(self, key: str) -> bool:
+        return key in self._models
+
+    def get(self, key: str) -> DemoModel:
+        if key not in self._locks:
+            raise KeyError(key)
+        if key in self._models:
+            return self._models[key]
+        with self._locks[key]:
+            if key not in self._models:
+                self._models[key] = self._load(key)
+        return self._models[key]
+
+    def _load(self, key: str) -> DemoModel:
+        entry = pretrained.ENTRIES[key]
+        problem = None
+        if key in pretrained.available():
+            try:
+                model, card = pretrained.load(key)
+                log.info("loaded trained weights for %s", key)
+                return DemoModel(key, freeze(model), entry, True, card)
+            except pretrained.PretrainedError as e:
+                problem = str(e)
+                log.warning("could not load %s: %s", key, e)
+        if key not in LSCAT:
+            raise KeyError(f"{key} has no usable weights")
+        return DemoModel(key, freeze(pretrained.build_untrained(key)), entry, False, None, problem)
+
+    def warm(self, keys: list[str]) -> threading.Thread:
+        """Build ``keys`` in order in a daemon thread (the server answers meanwhile)."""
+
+        def run():
+            for k in keys:
+                try:
+                    self.get(k)
+                except Exception:  # a failure here resurfaces, with its message, on first use
+                    log.exception("warm-up of %s failed", k)
+
+        t = threading.Thread(target=run, name="model-warmup", daemon=True)
+        t.start()
+        return t

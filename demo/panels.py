@@ -1,0 +1,152 @@
+"""From pipeline results to the figures and texts the UI shows (no measurements are made here)."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core import explain
+from core.data import to_tensor
+from core.models import CIFAR10, IMAGENET
+from demo import figures, render
+from demo.models import DemoModel
+from demo.pipeline import Comparison, Original, top_k
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+# (file, caption) in gallery order; sources and licences in examples/LICENSES.md.
+EXAMPLES = [("cat.jpg", "cat"), ("horse.jpg", "horse (drawing)"), ("rocket.jpg", "rocket"), ("coffee.jpg", "coffee"),
+            ("astronaut.jpg", "astronaut"), ("grass.jpg", "grass"), ("gravel.jpg", "gravel"), ("brick.jpg", "brick")]
+TEXTURES = ("grass", "gravel", "brick")
+GAP = 4
+COLUMNS = ["|x∗ψθ| original", "|x∗ψθ| translated", "difference", "phase, original", "phase, translated"]
+
+
+def example_path(name: str) -> str:
+    return str(EXAMPLES_DIR / name)
+
+
+def tile_size(dm: DemoModel) -> int:
+    return 64 if dm.size <= 64 else 80
+
+
+def _blank(size: int) -> np.ndarray:
+    return np.full((size, size, 3), 242.0)
+
+
+def _rows_scattering(dm, orig: Original, comp: Comparison, k: int, rank: int, size: int):
+    rows, labels = [], []
+    for j, (a_blk, b_blk) in enumerate(zip(orig.blocks, comp.branch.blocks)):
+        info = a_blk["info"]
+        C, L, H, W = a_blk["wavelet"].shape
+        kk = min(k, L - 1)
+        ch = int(orig.ranking(j, kk)[min(rank, C - 1)])
+        a = a_blk["wavelet"][ch, kk].numpy()
+        b = b_blk["wavelet"][ch, kk].numpy()
+        ma, mb = np.abs(a), np.abs(b)
+        vmax = render.robust_max(ma, mb)
+        rows.append([render.modulus_rgb(ma, vmax), render.modulus_rgb(mb, vmax), render.signed_rgb(mb - ma, vmax),
+                     render.phase_rgb(a, vmax), render.phase_rgb(b, vmax)])
+        labels.append(f"<b>block {j}</b> · {H}×{W} px (×{info.scale * info.filters.stride})<br>"
+                      f"channel {ch} of {C}, θ{kk} = {math.degrees(info.filters.psi[kk].theta):.0f}°")
+    return rows, labels
+
+
+def _rows_features(orig: Original, comp: Comparison, rank: int, size: int):
+    rows, labels = [], []
+    for j, (a_blk, b_blk) in enumerate(zip(orig.blocks, comp.branch.blocks)):
+        C, H, W = a_blk["output"].shape
+        ch = int(orig.ranking(j, 0)[min(rank, C - 1)])
+        a, b = a_blk["output"][ch].numpy(), b_blk["output"][ch].numpy()
+        vmax = render.robust_max(a, b)
+        rows.append([render.signed_rgb(a, vmax), render.signed_rgb(b, vmax), render.signed_rgb(b - a, vmax),
+                     _blank(size), _blank(size)])
+        name = "stem" if j == 0 else f"stage {j}"
+        labels.append(f"<b>{name}</b> · {H}×{W} px<br>channel {ch} of {C} (real: no phase)")
+    return rows, labels
+
+
+def maps_figure(dm: DemoModel, orig: Original, comp: Comparison, k: int, rank: int) -> dict:
+    """One row per block: moduli of the original and translated image, their difference (same
+    colour scale), and the phases (hue) with brightness = modulus. The top row is the input."""
+    size = tile_size(dm)
+    a, b = orig.picture * 255, comp.branch.picture * 255
+    diff = (comp.branch.picture - orig.picture).mean(-1)
+    first = [a, b, render.signed_rgb(diff, max(float(np.abs(diff).max()), 1e-3)), _blank(size), _blank(size)]
+    if dm.is_scattering:
+        rows, labels = _rows_scattering(dm, orig, comp, k, rank, size)
+    else:
+        rows, labels = _rows_features(orig, comp, rank, size)
+    rows = [first] + rows
+    labels = [f"<b>input</b> · {dm.size}×{dm.size} px"] + labels
+    strips = [render.png_uri(render.stack([render.tile(r[c], size) for r in rows], GAP)) for c in range(5)]
+    columns = COLUMNS if dm.is_scattering else ["feature map, original", "translated", "difference", "—", "—"]
+    return figures.maps(strips, columns, labels, size, GAP)
+
+
+def predictions(dm: DemoModel, orig: Original, comp: Comparison) -> tuple[dict, dict, str, dict]:
+    """gr.Label values for both images, the 'did the top class change' line, and the numbers."""
+    a, b = top_k(orig.probs, dm.classes), top_k(comp.branch.probs, dm.classes)
+    label = lambda t: {"label": t[0][0], "confidences": [{"label": c, "confidence": round(p, 4)} for c, p in t]}
+    changed = a[0][0] != b[0][0]
+    line = (f"**Top class changed:** {a[0][0]} → {b[0][0]}" if changed
+            else f"**Top class unchanged:** {a[0][0]} ({100 * a[0][1]:.1f}% → {100 * b[0][1]:.1f}%)")
+    if not dm.trained:
+        line += " · untrained network: chance-level predictions"
+    return label(a), label(b), line, {"original_top5": a, "translated_top5": b, "top_class_changed": changed}
+
+
+def analysis_figures(dm: DemoModel, comp: Comparison, tau: tuple[float, float], k: int) -> tuple[dict, dict]:
+    if not dm.is_scattering:
+        return (figures.feature_changes(comp.report) if math.hypot(*tau) else figures.message("τ = 0"),
+                figures.message("ResNet-18 has no wavelet filters: no phases to compare.", 380))
+    return figures.errors(comp.report, tau), figures.phases(comp.report, k)
+
+
+# --------------------------------------------------------------------------------------------
+# Explainer
+# --------------------------------------------------------------------------------------------
+
+
+def config_for(model_key: str):
+    return IMAGENET if "imagenet" in model_key else CIFAR10
+
+
+def morlet_figure(model_key: str, block: int, k: int) -> tuple[dict, str]:
+    layers = explain.network_filters(config_for(model_key))
+    fs, scale = layers[min(max(block, 0), len(layers) - 1)]
+    k = min(max(k, 0), fs.L - 1)
+    v = explain.morlet_view(fs, k, scale)
+    text = (f"Block {min(block, len(layers) - 1)} ({fs.name}, one block pixel = {scale} input px), orientation θ{k} = "
+            f"{math.degrees(v.theta):.0f}°: **ξ = ({v.xi[0]:.3f}, {v.xi[1]:.3f}) rad/px** (|ξ| = "
+            f"{math.hypot(*v.xi):.3f}, wavelength {v.wavelength:.1f} px), **σ = {v.sigma:.2f} px** envelope, "
+            f"spectral bandwidth σ_rms = {v.bandwidth:.3f} rad/px. All in input pixels.")
+    return figures.morlet(v), text
+
+
+def relu_figure(threshold: float) -> dict:
+    x = np.linspace(-3, 3, 241)
+    return figures.relu(x, explain.relu_parts(x, threshold), threshold)
+
+
+@lru_cache(maxsize=32)
+def _texture(name: str) -> torch.Tensor:
+    return to_tensor(Image.open(example_path(f"{name}.jpg")))
+
+
+@lru_cache(maxsize=64)
+def separation_figure(a: str, b: str, j: int, k: int, n: int = 400) -> tuple[dict, str]:
+    if a not in TEXTURES or b not in TEXTURES:
+        raise ValueError(f"pick two of {TEXTURES}")
+    f = explain.texture_filter(j, k)
+    za = explain.coefficient_samples(_texture(a), f, n, seed=0)
+    zb = explain.coefficient_samples(_texture(b), f, n, seed=1)
+    s = explain.separation(za, zb)
+    text = (f"Wavelet σ = {f.sigma:.1f} px, |ξ| = {f.xi:.3f} rad/px, θ = {math.degrees(f.theta):.0f}°, "
+            f"{n} positions per image. |mean| / rms: {s['mean_ratio_a']:.3f} ({a}), {s['mean_ratio_b']:.3f} ({b}); "
+            f"mean modulus: {s['modulus_mean_a']:.3f} vs {s['modulus_mean_b']:.3f}.")
+    return figures.separation(za.numpy(), zb.numpy(), s, (a, b)), text

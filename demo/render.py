@@ -1,0 +1,94 @@
+"""Arrays -> small RGB pictures (PNG data URIs) in the poster's colours. Presentation only."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+# The poster's colours: blue = phase collapse / modulus, orange = soft-thresholding / learned
+# parts, green = ReLU; the two classes of the class-mean separation picture are green and red.
+BLUE = "#2f78b7"
+ORANGE = "#e8862a"
+GREEN = "#4f9a3a"
+RED = "#d0342c"
+GREY = "#7f7f7f"
+
+
+def _hex(c: str) -> np.ndarray:
+    return np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+
+
+def _ramp(stops: list[tuple[float, str]], t: np.ndarray) -> np.ndarray:
+    """Piecewise-linear colour map: t in [0, 1] -> (..., 3) float in [0, 255]."""
+    pos = np.array([p for p, _ in stops])
+    cols = np.stack([_hex(c) for _, c in stops])
+    t = np.clip(t, 0, 1)
+    return np.stack([np.interp(t, pos, cols[:, i]) for i in range(3)], axis=-1)
+
+
+SEQUENTIAL = [(0.0, "#ffffff"), (0.35, "#9ecae1"), (0.7, BLUE), (1.0, "#08306b")]  # white -> poster blue
+DIVERGING = [(0.0, "#a6470b"), (0.25, ORANGE), (0.5, "#ffffff"), (0.75, BLUE), (1.0, "#08306b")]
+
+
+def plotly_scale(stops: list[tuple[float, str]]) -> list[list]:
+    """The same colour map as a plotly colorscale."""
+    return [[p, c] for p, c in stops]
+
+
+def modulus_rgb(m: np.ndarray, vmax: float) -> np.ndarray:
+    return _ramp(SEQUENTIAL, m / max(vmax, 1e-12))
+
+
+def signed_rgb(d: np.ndarray, vmax: float) -> np.ndarray:
+    """Negative orange, zero white, positive blue; +-vmax saturate."""
+    return _ramp(DIVERGING, 0.5 + 0.5 * d / max(vmax, 1e-12))
+
+
+def phase_rgb(z: np.ndarray, vmax: float) -> np.ndarray:
+    """Hue = phase, brightness = modulus (saturating at vmax), full saturation."""
+    h = (np.angle(z) + np.pi) / (2 * np.pi)  # [0, 1)
+    v = np.clip(np.abs(z) / max(vmax, 1e-12), 0, 1)
+    i = np.floor(h * 6).astype(int) % 6
+    f = h * 6 - np.floor(h * 6)
+    p, q, t = np.zeros_like(v), v * (1 - f), v * f
+    r = np.choose(i, [v, q, p, p, t, v])
+    g = np.choose(i, [t, v, v, q, p, p])
+    b = np.choose(i, [p, p, t, v, v, q])
+    return np.stack([r, g, b], axis=-1) * 255
+
+
+def robust_max(*arrays: np.ndarray, q: float = 99.5) -> float:
+    """A shared colour range: the q-th percentile of the absolute values of all arrays."""
+    v = np.concatenate([np.abs(a).ravel() for a in arrays])
+    return float(np.percentile(v, q)) if v.size else 1.0
+
+
+def tile(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Nearest-neighbour resize of an (h, w, 3) picture to (size, size, 3) (maps are square)."""
+    h, w = rgb.shape[:2]
+    rows = np.arange(size) * h // size
+    cols = np.arange(size) * w // size
+    return rgb[rows][:, cols]
+
+
+def stack(tiles: list[np.ndarray], gap: int, axis: int = 0) -> np.ndarray:
+    """Tiles with ``gap`` white pixels between them, along ``axis`` (0: a column, 1: a row)."""
+    parts = []
+    for i, t in enumerate(tiles):
+        if i:
+            shape = list(t.shape)
+            shape[axis] = gap
+            parts.append(np.full(shape, 255.0))
+        parts.append(t)
+    return np.concatenate(parts, axis=axis)
+
+
+def png_uri(rgb: np.ndarray) -> str:
+    """(h, w, 3) float/uint8 RGB -> data:image/png;base64 URI (plotly image traces accept it)."""
+    a = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(a, "RGB").save(buf, format="PNG", compress_level=3)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
