@@ -120,8 +120,13 @@ def read_card(name: str) -> dict:
 
 def load(name: str, device: str | torch.device = "cpu", verify: bool = True) -> tuple[torch.nn.Module, dict]:
     """The pretrained model ``name`` in eval mode (float32) and its card."""
-    _entry(name)
+    entry = _entry(name)
     card = read_card(name)
+    if card["model"] != entry.model:
+        raise PretrainedError(f"card {card_path(name)} describes a {card['model']}, but {name!r} is a {entry.model}")
+    if "classes" in card and len(card["classes"]) != len(entry.classes):
+        raise PretrainedError(f"card {card_path(name)} lists {len(card['classes'])} classes, expected "
+                              f"{len(entry.classes)}")
     path = weights_path(name)
     if not path.is_file():
         raise PretrainedError(f"weights file {path} is missing (its card is present); re-download or re-export it")
@@ -148,26 +153,29 @@ def load(name: str, device: str | torch.device = "cpu", verify: bool = True) -> 
     return model.to(device).eval(), card
 
 
-def save(model: torch.nn.Module, name: str, card: dict, half: bool = False) -> dict:
-    """Write ``pretrained/<name>.safetensors`` and its card atomically; returns the card with
-    'model', 'build' (from the entry unless given) and 'sha256' filled in."""
+def save(model: torch.nn.Module, name: str, card: dict, half: bool = False,
+         directory: str | Path | None = None) -> dict:
+    """Write ``<directory>/<name>.safetensors`` (default directory: pretrained/) and its card atomically;
+    returns the card with 'model', 'build', data fields (from the entry unless given), 'precision' and
+    'sha256' filled in."""
     from safetensors.torch import save_file
 
     entry = _entry(name)
-    PRETRAINED_DIR.mkdir(parents=True, exist_ok=True)
+    directory = Path(directory) if directory is not None else PRETRAINED_DIR
+    directory.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
              for k, v in model.state_dict().items()}
-    path = weights_path(name)
-    fd, tmp = tempfile.mkstemp(dir=PRETRAINED_DIR, suffix=".tmp")
+    path = directory / f"{name}.safetensors"
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     os.close(fd)
     save_file(state, tmp)
     os.replace(tmp, path)
-    card = {"model": entry.model, "build": entry.build, "dataset": entry.dataset, "classes": list(entry.classes),
-            "input_size": entry.input_size, "mean": list(entry.mean), "std": list(entry.std), **card,
-            "sha256": sha256(path)}
-    fd, tmp = tempfile.mkstemp(dir=PRETRAINED_DIR, suffix=".tmp")
+    card = {"name": name, "model": entry.model, "build": entry.build, "dataset": entry.dataset,
+            "classes": list(entry.classes), "input_size": entry.input_size, "mean": list(entry.mean),
+            "std": list(entry.std), "precision": "fp16" if half else "fp32", **card, "sha256": sha256(path)}
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(card, f, indent=2, default=list)
         f.write("\n")
-    os.replace(tmp, card_path(name))
+    os.replace(tmp, directory / f"{name}.json")
     return card

@@ -1,0 +1,241 @@
+"""Evaluation: top-1 / top-5 and shift consistency.
+
+    python -m core.evaluate --model NAME [--weights FILE] --data ROOT [--split test|val] [--limit N]
+
+NAME is a pretrained entry (``core.pretrained.ENTRIES``: lscat_skip_cifar10, lscat_skip_imagenette,
+...) or a registry model (``core.models.list_models()``). Without ``--weights`` the shipped weights
+are loaded (checksum verified); with it, a safetensors file (its JSON card beside it, if any,
+says which architecture to build and is checked against the file's sha256).
+
+Images are preprocessed as the demo does (``core.data.preprocess``: shorter side to the input size,
+centre square, MEAN/STD). Prints top-1 and top-5, the shift-consistency table, and as its last line
+one JSON object.
+
+Shift consistency: the fraction of images whose predicted class is unchanged when the image is
+translated by a random integer shift tau = (dy, dx), |dy|, |dx| <= k, tau != 0 (one shift per image,
+drawn from a seeded generator, the same shifts for both boundary modes), for k = 1, 2, 4 and for
+circular shifts and zero-padded shifts (``core.analysis.translate``, applied to the [0, 1] image
+before normalization, so "zero" brings in black pixels).
+
+Python API: ``run_evaluation(model, batches, ...)`` on any iterable of (uint8 images, labels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from core.analysis import translate
+from core.data import normalize
+
+MODES = ("circular", "zero")
+
+
+def random_shifts(n: int, k: int, generator: torch.Generator) -> torch.Tensor:
+    """(n, 2) integer shifts, uniform over {-k..k}^2 minus (0, 0)."""
+    side = 2 * k + 1
+    code = torch.randint(0, side * side - 1, (n,), generator=generator)
+    code = code + (code >= (side * side) // 2).long()  # skip the centre, (0, 0)
+    return torch.stack([code // side - k, code % side - k], 1)
+
+
+def shift_images(x: torch.Tensor, taus: torch.Tensor, mode: str) -> torch.Tensor:
+    """Translate image i of x (B, C, H, W) by taus[i] = (dy, dx) with core.analysis.translate."""
+    out = torch.empty_like(x)
+    uniq, inverse = torch.unique(taus, dim=0, return_inverse=True)
+    for j, (dy, dx) in enumerate(uniq.tolist()):
+        sel = (inverse == j).nonzero().squeeze(1).to(x.device)
+        out[sel] = translate(x[sel], (float(dy), float(dx)), mode)
+    return out
+
+
+def _logits(model, x01: torch.Tensor, amp: bool) -> torch.Tensor:
+    with torch.autocast(x01.device.type, dtype=torch.bfloat16, enabled=amp):
+        return model(normalize(x01)).float()
+
+
+@torch.no_grad()
+def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODES, seed: int = 0,
+                   amp: bool = False, progress: bool = False, total: int | None = None) -> dict:
+    """Top-1 / top-5 / mean loss over ``batches`` of (uint8 (B, 3, H, W), int labels), and shift
+    consistency for each k in ``shifts`` and each mode. Labels < 0 are ignored (padding)."""
+    from tqdm import tqdm
+
+    device = torch.device(device)
+    g = torch.Generator().manual_seed(seed)
+    n = c1 = c5 = 0
+    loss = 0.0
+    agree = {m: {k: 0 for k in shifts} for m in modes}
+    for xb, yb in tqdm(batches, total=total, disable=not progress, desc="evaluating", unit="batch", leave=False):
+        keep = yb >= 0
+        x = xb[keep].to(device).float() / 255
+        y = yb[keep].to(device)
+        if len(y) == 0:
+            continue
+        logits = _logits(model, x, amp)
+        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+        pred = top[:, 0]
+        c1 += int((pred == y).sum())
+        c5 += int((top == y[:, None]).any(1).sum())
+        loss += float(F.cross_entropy(logits, y, reduction="sum"))
+        n += len(y)
+        for k in shifts:
+            taus = random_shifts(len(y), k, g)
+            for m in modes:
+                agree[m][k] += int((_logits(model, shift_images(x, taus, m), amp).argmax(1) == pred).sum())
+    if n == 0:
+        raise ValueError("no images to evaluate")
+    return {"n": n, "top1": c1 / n, "top5": c5 / n, "loss": loss / n,
+            "shift_consistency": {m: {str(k): agree[m][k] / n for k in shifts} for m in modes}}
+
+
+def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int):
+    for i in range(0, len(labels), batch_size):
+        yield images[i:i + batch_size], labels[i:i + batch_size]
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+class EvalError(RuntimeError):
+    pass
+
+
+def load_model(name: str, weights: str | None):
+    """(model in eval mode, card or {}, description) for a pretrained entry or registry name."""
+    from core import pretrained
+    from core.models import build_model, list_models
+
+    if weights is None:
+        if name not in pretrained.ENTRIES:
+            raise EvalError(f"{name!r} has no shipped weights (pretrained entries: {', '.join(pretrained.ENTRIES)});"
+                            " pass --weights FILE")
+        model, card = pretrained.load(name)
+        return model, card, f"shipped weights pretrained/{name}.safetensors"
+    path = Path(weights)
+    if not path.is_file():
+        raise EvalError(f"weights file {path} does not exist")
+    if path.suffix != ".safetensors":
+        raise EvalError(f"--weights must be a .safetensors file (got {path.name}); training checkpoints are "
+                        "exported with `python -m core.train ... --export NAME`")
+    card_file = path.with_suffix(".json")
+    card = {}
+    if card_file.is_file():
+        try:
+            card = json.loads(card_file.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise EvalError(f"card {card_file} is not valid JSON: {e}") from None
+        if "sha256" in card and pretrained.sha256(path) != card["sha256"]:
+            raise EvalError(f"{path} does not match the sha256 in {card_file} (corrupt or replaced)")
+    if "model" in card:
+        arch, build = card["model"], dict(card.get("build", {}))
+    elif name in pretrained.ENTRIES:
+        entry = pretrained.ENTRIES[name]
+        arch, build = entry.model, dict(entry.build)
+        card = {"dataset": entry.dataset, "input_size": entry.input_size}
+    elif name in list_models():
+        arch, build = name, {"num_classes": 10}
+    else:
+        raise EvalError(f"unknown model {name!r}; pretrained entries: {', '.join(pretrained.ENTRIES)}; "
+                        f"registry: {', '.join(list_models())}")
+    try:
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    except Exception as e:
+        raise EvalError(f"{path} is not a readable safetensors file: {e}") from None
+    try:
+        model = build_model(arch, **build)
+        expected = model.state_dict()
+        model.load_state_dict({k: v.to(expected[k].dtype) if k in expected else v for k, v in state.items()})
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise EvalError(f"{path} does not fit model {arch} {build}: {str(e).splitlines()[0]}") from None
+    return model.eval(), card, str(path)
+
+
+def evaluate(model_name: str, data: str, weights: str | None = None, split: str | None = None,
+             limit: int | None = None, dataset: str | None = None, batch_size: int = 250, device: str = "auto",
+             shifts=(1, 2, 4), seed: int = 0, workers: int = 4, progress: bool = True) -> dict:
+    """What the CLI prints as its last line, as a dict."""
+    from torch.utils.data import DataLoader, Subset
+
+    from core.data import CenterSquare, ToUint8, collate_uint8, open_dataset
+
+    t0 = time.time()
+    model, card, source = load_model(model_name, weights)
+    dataset = dataset or card.get("dataset")
+    if dataset is None:
+        raise EvalError("cannot tell the data set from the model; pass --dataset cifar10|imagenette|folder")
+    split = split or ("val" if dataset in ("imagenette", "folder") else "test")
+    size = int(card.get("input_size") or getattr(model, "input_size", 32))
+    device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if device == "auto" else device))
+    model = model.to(device)
+    ds = open_dataset(dataset, data, split)
+    n_classes = getattr(model, "num_classes", None) or getattr(getattr(model, "fc", None), "out_features", None)
+    if n_classes is not None and len(getattr(ds, "classes", [])) not in (0, n_classes):
+        raise EvalError(f"the data has {len(ds.classes)} classes but the model predicts {n_classes}")
+    import torchvision.transforms as T
+
+    ds.transform = T.Compose([CenterSquare(size), ToUint8()])
+    if limit is not None:
+        if limit < 1:
+            raise EvalError("--limit must be >= 1")
+        ds = Subset(ds, torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))[:limit].tolist())
+    loader = DataLoader(ds, batch_size=batch_size, num_workers=workers, collate_fn=collate_uint8)
+    res = run_evaluation(model, loader, device=device, shifts=shifts, seed=seed, progress=progress,
+                         total=len(loader))
+    return {"model": model_name, "weights": source, "data": str(data), "dataset": dataset, "split": split,
+            "input_size": size, **res, "seconds": round(time.time() - t0, 2), "device": str(device),
+            "torch": torch.__version__}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m core.evaluate", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", required=True, help="pretrained entry (e.g. lscat_skip_cifar10) or registry model")
+    p.add_argument("--weights", default=None, help="a .safetensors file; default: the shipped weights of --model")
+    p.add_argument("--data", required=True, help="data root (see core.data.open_dataset)")
+    p.add_argument("--split", default=None, help="test or val (default: test for cifar10, val otherwise)")
+    p.add_argument("--dataset", default=None, choices=["cifar10", "imagenette", "folder"],
+                   help="data set kind (default: from the model card)")
+    p.add_argument("--limit", type=int, default=None, help="evaluate a fixed random subset of N images")
+    p.add_argument("--batch-size", type=int, default=250)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--shifts", type=int, nargs="*", default=[1, 2, 4], help="k values for shift consistency")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random shifts")
+    p.add_argument("--workers", type=int, default=4, help="DataLoader workers")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    from core.data import DataError
+    from core.pretrained import PretrainedError
+
+    try:
+        if args.batch_size < 1:
+            raise EvalError("--batch-size must be >= 1")
+        if any(k < 1 for k in args.shifts):
+            raise EvalError("--shifts values must be >= 1")
+        res = evaluate(args.model, args.data, args.weights, args.split, args.limit, args.dataset, args.batch_size,
+                       args.device, tuple(args.shifts), args.seed, args.workers, not args.no_progress)
+    except (EvalError, DataError, PretrainedError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"{res['model']} on {res['dataset']} {res['split']} ({res['n']} images, {res['input_size']} px, "
+          f"{res['weights']})")
+    print(f"top-1 {100 * res['top1']:.2f}%   top-5 {100 * res['top5']:.2f}%   loss {res['loss']:.4f}")
+    for mode, row in res["shift_consistency"].items():
+        print(f"shift consistency, {mode:8s} " + "  ".join(f"k={k}: {100 * v:.2f}%" for k, v in row.items()))
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

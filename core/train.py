@@ -1,0 +1,679 @@
+"""Training: ``python -m core.train --recipe NAME --data ROOT``, and the Python API ``train(config, out_dir)``.
+
+    python -m core.train --recipe cifar10_lscat_skip --data ../shared/data/cifar10-jpeg --out runs/lscat
+    python -m core.train --resume --out runs/lscat                 # continue an interrupted run
+    torchrun --nproc_per_node=4 -m core.train --recipe ... --out ... # DDP, statistics synchronized
+    python -m core.train --list-recipes
+
+Recipes live in ``core/recipes.py`` (one readable dict each); any key can be overridden
+(``--epochs``, ``--model``, ``--nonlinearity``, ``--set key=JSON``). ``--budget-s S`` sets the number of
+epochs to what fits in S seconds of wall time, measured on a few real steps first.
+
+Python API (for experiment runners)::
+
+    from core.recipes import make_config
+    from core.train import train
+    cfg = make_config("cifar10_lscat_skip", model="lscat_cifar10", nonlinearity="cst", epochs=15,
+                      seed=1, data="../shared/data/cifar10-jpeg")
+    final = train(cfg, "runs/lscat_cst_s1")   # -> dict: top1, top5, loss, shift_consistency, epochs, ...
+
+``train(config, out_dir)`` trains from scratch, or resumes from ``out_dir/checkpoint.pt`` when one
+exists (the configuration must then be the same, apart from ``data``, ``download``, ``workers``,
+``device`` and ``check_every``), or returns the stored final metrics if that run already finished.
+``config=None`` resumes whatever ``out_dir`` holds. ``stop_after=N`` ends the call after N epochs
+(a later call continues). It raises ``TrainError`` (bad configuration, data or checkpoint) and
+``TrainingDiverged`` (non-finite loss or weights; the last good checkpoint is kept).
+
+``out_dir`` holds:
+
+    config.json     the full configuration (the recipe with its overrides; ``epochs`` as resolved)
+    log.jsonl       one line per epoch: epoch, loss, train_top1, test_top1, test_top5, test_loss,
+                    img_s (training images per second of training steps, SPEC §7's unit), lr, epoch_s
+    checkpoint.pt   model, optimizer, history and config; written atomically after every epoch;
+                    read with torch.load(weights_only=True)
+    final.json      final metrics: the last epoch's weights (never the best epoch), evaluated in
+                    fp32 after rounding to the exported precision, with shift consistency
+
+Speed: the data set sits on the device as uint8 and is augmented there (``core.data.GpuLoader``);
+bf16 autocast, channels_last and optional torch.compile; metrics accumulate on the device and the
+host synchronizes only every ``check_every`` steps (finiteness check) and at the end of an epoch.
+Determinism: model init, shuffling and augmentation are seeded by ``seed`` (augmentation per epoch),
+so a resumed run continues exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed.nn.functional  # noqa: F401  (the DDP + compile check)
+import torch.nn.functional as F
+
+from core import data as D
+from core.distributed import all_reduce_sum, init_from_env, is_dist, rank_world, sync_batchnorm
+from core.evaluate import run_evaluation, tensor_batches
+from core.recipes import DEFAULTS, RecipeError, list_recipes, make_config
+
+ROOT = Path(__file__).resolve().parents[1]
+RESUME_FREE = ("data", "download", "workers", "device", "check_every")
+
+
+class TrainError(RuntimeError):
+    """Bad configuration, data root or checkpoint (one-line message)."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN or Inf; the last good checkpoint is kept."""
+
+
+def compute_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    return F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
+
+
+def lr_at(step: int, total: int, warmup: int, cfg: dict) -> float:
+    """Linear warmup from 0 over ``warmup`` steps, then linear or cosine decay to lr * final_lr_fraction."""
+    peak, low = cfg["lr"], cfg["lr"] * cfg["final_lr_fraction"]
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    if cfg["schedule"] == "cosine":
+        return low + (peak - low) * 0.5 * (1 + math.cos(math.pi * t))
+    return low + (peak - low) * (1 - t)
+
+
+# --------------------------------------------------------------------------------------------
+# Pieces
+# --------------------------------------------------------------------------------------------
+
+
+def pick_device(cfg: dict, override=None) -> torch.device:
+    want = override or cfg["device"]
+    if want == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        return torch.device("cpu")
+    return torch.device(want)
+
+
+def build(cfg: dict, num_classes: int) -> torch.nn.Module:
+    from core.models import build_model
+
+    kw = dict(cfg["build"])
+    kw.setdefault("num_classes", num_classes)
+    if kw["num_classes"] != num_classes:
+        raise TrainError(f"build.num_classes={kw['num_classes']} but the data has {num_classes} classes")
+    try:
+        return build_model(cfg["model"], nonlinearity=cfg["nonlinearity"], **kw)
+    except (TypeError, ValueError) as e:
+        raise TrainError(f"cannot build {cfg['model']} with {kw} / nonlinearity {cfg['nonlinearity']}: {e}") from None
+
+
+class Data:
+    """Train and test loaders plus what the final evaluation and the card need."""
+
+    def __init__(self, cfg: dict, device, rank: int, world: int, progress: bool):
+        if not cfg["data"]:
+            raise TrainError("no data root: pass --data ROOT (or set config['data'])")
+        try:
+            train_ds = D.open_dataset(cfg["dataset"], cfg["data"], cfg["train_split"], cfg["download"])
+            test_ds = D.open_dataset(cfg["dataset"], cfg["data"], cfg["test_split"], cfg["download"])
+        except D.DataError as e:
+            raise TrainError(str(e)) from None
+        self.num_classes = D.NUM_CLASSES.get(cfg["dataset"]) or len(train_ds.classes)
+        self.description = describe_data(cfg, train_ds, test_ds)
+        cl, seed, dev = cfg["channels_last"], cfg["seed"], device
+        if cfg["loader"] == "gpu":
+            if cfg["test_size"] != cfg["store_size"]:
+                raise TrainError("the gpu loader evaluates at store_size: set test_size = store_size")
+            xtr, ytr = D.decode(train_ds, cfg["store_size"], cfg["limit_train"], cfg["workers"], progress)
+            xte, yte = D.decode(test_ds, cfg["store_size"], cfg["limit_test"], cfg["workers"], progress)
+            self.train = D.GpuLoader(xtr, ytr, cfg["batch_size"], train=True, aug=cfg["aug"], seed=seed, rank=rank,
+                                     world_size=world, device=dev, channels_last=cl)
+            self.test = D.GpuLoader(xte, yte, cfg["eval_batch_size"], train=False, rank=rank, world_size=world,
+                                    device=dev, channels_last=cl)
+            self.n_train, self.n_test = len(ytr), len(yte)
+            self.final_batches = lambda: tensor_batches(xte, yte, cfg["eval_batch_size"])
+            self.n_final_batches = -(-len(yte) // cfg["eval_batch_size"])
+        else:
+            if cfg["limit_train"] or cfg["limit_test"]:
+                raise TrainError("limit_train / limit_test are implemented for the gpu loader only")
+            self.train = D.FolderLoader(train_ds, cfg["batch_size"], train=True, size=cfg["aug"]["size"],
+                                        aug=cfg["aug"], seed=seed, rank=rank, world_size=world,
+                                        workers=cfg["workers"], device=dev, channels_last=cl)
+            test_ds2 = D.open_dataset(cfg["dataset"], cfg["data"], cfg["test_split"], False)
+            self.test = D.FolderLoader(test_ds, cfg["eval_batch_size"], train=False, size=cfg["test_size"],
+                                       rank=rank, world_size=world, workers=cfg["workers"], device=dev,
+                                       channels_last=cl, crop_fraction=cfg["crop_fraction"])
+            self.n_train, self.n_test = len(train_ds), len(test_ds2)
+            import torchvision.transforms as T
+            from torch.utils.data import DataLoader
+
+            size = cfg["test_size"]
+            test_ds2.transform = T.Compose([D.CenterSquare(round(size / cfg["crop_fraction"])), T.CenterCrop(size),
+                                            D.ToUint8()])
+            loader = DataLoader(test_ds2, batch_size=cfg["eval_batch_size"], num_workers=cfg["workers"],
+                                collate_fn=D.collate_uint8)
+            self.final_batches = lambda: iter(loader)
+            self.n_final_batches = len(loader)
+        if len(self.train) == 0:
+            raise TrainError(f"{self.n_train} training images is less than one batch of {cfg['batch_size']}")
+
+
+def describe_data(cfg: dict, train_ds, test_ds) -> str:
+    kind = type(train_ds).__name__
+    counts = f"{len(train_ds):,} {cfg['train_split']} / {len(test_ds):,} {cfg['test_split']} images"
+    if cfg["dataset"] == "cifar10" and kind == "ImageFolder":
+        what = "CIFAR-10, JPEG copy (32x32, quality 75; an ImageFolder, e.g. shared/data/cifar10-jpeg)"
+    elif cfg["dataset"] == "cifar10":
+        what = "CIFAR-10 (torchvision's original binary batches)"
+    elif cfg["dataset"] == "imagenette":
+        what = f"Imagenette v2 at 160 px ({kind}; the shared/data copy is 160x160 JPEG quality 80)"
+    else:
+        what = f"image folder {cfg['data']}"
+    subset = "" if not (cfg["limit_train"] or cfg["limit_test"]) else \
+        f"; subsets used: {cfg['limit_train'] or 'all'} train / {cfg['limit_test'] or 'all'} test"
+    return f"{what}: {counts}{subset}"
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on Conv2d, Linear and P (ComplexLinear) weights only."""
+    from core.layers import ComplexLinear
+
+    decay = set()
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear, ComplexLinear)) and m.weight.requires_grad:
+            decay.add(id(m.weight))
+    params = [p for p in model.parameters() if p.requires_grad]
+    return [{"params": [p for p in params if id(p) in decay], "weight_decay": weight_decay},
+            {"params": [p for p in params if id(p) not in decay], "weight_decay": 0.0}]
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """torch.save to a temporary file in the same folder, then os.replace (atomic)."""
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        for key in ("config", "epoch", "step", "model", "optimizer", "history", "elapsed_s"):
+            state[key]
+        json.loads(state["config"])
+    except Exception as e:  # truncated zip, unpickling refused, missing keys
+        raise TrainError(f"checkpoint {path} is corrupt or not ours ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:200] if str(e) else ''}); delete it to start over") from None
+    return state
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def environment(device: torch.device, world: int) -> dict:
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores visible)"
+    return {"device": name, "world_size": world, "torch": torch.__version__, "commit": commit(),
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def commit() -> str:
+    """The git commit of this checkout (+ '-dirty' if tracked files changed), else $PHASE_COLLAPSE_COMMIT."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "-uno"], cwd=ROOT, capture_output=True,
+                                   text=True, timeout=10).stdout.strip()
+            return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return os.environ.get("PHASE_COLLAPSE_COMMIT", "unknown")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _all_finite(flag: torch.Tensor) -> bool:
+    """One host sync; under DDP every rank sees the same answer."""
+    f = flag.float().reshape(1)
+    if is_dist():
+        torch.distributed.all_reduce(f, op=torch.distributed.ReduceOp.MIN)
+    return bool(f.item() > 0)
+
+
+@torch.no_grad()
+def eval_epoch(model, loader, amp: bool) -> dict:
+    """Top-1 / top-5 / loss on a padded loader (labels -1 ignored), summed over ranks."""
+    model.eval()
+    dev_sums = None
+    for x, y in loader:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(x).float()
+        valid = y >= 0
+        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+        loss = F.cross_entropy(logits, y.clamp_min(0), reduction="none")
+        s = torch.stack([((top[:, 0] == y) & valid).sum().float(), ((top == y[:, None]).any(1) & valid).sum().float(),
+                         (loss * valid).sum(), valid.sum().float()])
+        dev_sums = s if dev_sums is None else dev_sums + s
+    if is_dist():
+        torch.distributed.all_reduce(dev_sums)
+    c1, c5, loss, n = dev_sums.tolist()
+    return {"test_top1": c1 / n, "test_top5": c5 / n, "test_loss": loss / n}
+
+
+# --------------------------------------------------------------------------------------------
+# train()
+# --------------------------------------------------------------------------------------------
+
+
+def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int | None = None,
+          progress: bool = True, device=None, command: str | None = None, export: str | None = None,
+          export_dir=None) -> dict:
+    """Train (or resume, or return the finished result of) the run in ``out_dir``; see the module docstring.
+
+    ``export``: a ``core.pretrained.ENTRIES`` name; at the end the final weights and their model card
+    are written to ``export_dir`` (default pretrained/). Returns final.json's content (with
+    ``"stopped": True`` and no test metrics beyond the log's if ``stop_after`` ended the call early).
+    """
+    t_start = time.time()
+    out = Path(out_dir)
+    rank, world = rank_world()
+    main_rank = rank == 0
+    ckpt_path, final_path = out / "checkpoint.pt", out / "final.json"
+    state = None
+    if ckpt_path.exists():
+        if not resume:
+            raise TrainError(f"{ckpt_path} exists: resume it (--resume) or choose another --out")
+        state = load_checkpoint(ckpt_path)
+        saved = json.loads(state["config"])
+        if config is not None:
+            cfg = make_config(config)
+            budget_keys = ("epochs", "epochs_from_budget") if saved.get("epochs_from_budget") else ()
+            differ = [k for k in DEFAULTS if k not in RESUME_FREE + budget_keys and cfg.get(k) != saved.get(k)]
+            if differ:
+                raise TrainError(f"{out} holds a run with another configuration (differs in: {', '.join(differ)}); "
+                                 "choose another out_dir")
+            for k in RESUME_FREE:
+                saved[k] = cfg[k]
+        cfg = saved
+        if state["epoch"] >= cfg["epochs"] and final_path.exists():
+            return json.loads(final_path.read_text())
+    elif config is None:
+        raise TrainError(f"nothing to resume: {ckpt_path} does not exist")
+    else:
+        cfg = make_config(config)
+    dev = pick_device(cfg, device)
+    amp = cfg["bf16"] and dev.type == "cuda"
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    data = Data(cfg, dev, rank, world, progress and main_rank)
+    torch.manual_seed(cfg["seed"])
+    model = build(cfg, data.num_classes).to(dev)
+    if cfg["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    if world > 1:
+        sync_batchnorm(model)
+    opt = torch.optim.SGD(param_groups(model, cfg["weight_decay"]), lr=cfg["lr"], momentum=cfg["momentum"],
+                          nesterov=cfg["nesterov"], **({"fused": True} if dev.type == "cuda" else {"foreach": True}))
+    fwd = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        fwd = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    evm = model
+    if cfg["compile"] and world > 1 and hasattr(torch.distributed.nn.functional, "_not_supported_under_compile"):
+        raise TrainError("torch.compile refuses the all-reduce of core/layers.py's Std layers under DDP in torch "
+                         f"{torch.__version__}; pass --no-compile")
+    if cfg["compile"]:
+        fwd, evm = torch.compile(fwd), torch.compile(model)
+
+    history, step, start_epoch, elapsed_before = [], 0, 0, 0.0
+    meta = {"commands": [], "env": environment(dev, world), "data": data.description}
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history, step, start_epoch = json.loads(state["history"]), state["step"], state["epoch"]
+        elapsed_before = state["elapsed_s"]
+        meta["commands"] = json.loads(state.get("meta", "{}")).get("commands", [])
+    if command:
+        meta["commands"].append(command)
+
+    steps_per_epoch = len(data.train)
+    if state is None and cfg["budget_s"] is not None:
+        cfg["epochs"] = probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank)
+        cfg["epochs_from_budget"] = True
+    total = cfg["epochs"] * steps_per_epoch
+    warmup = round(cfg["warmup_epochs"] * steps_per_epoch)
+    if main_rank:
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "config.json", json.dumps(cfg, indent=2) + "\n")
+        if state is None:  # a fresh run: a log from an earlier attempt without checkpoint is stale
+            write_atomic(out / "log.jsonl", "")
+
+    from tqdm import tqdm
+
+    done_now = 0
+    for epoch in range(start_epoch, cfg["epochs"]):
+        if stop_after is not None and done_now >= stop_after:
+            break
+        data.train.set_epoch(epoch)
+        model.train()
+        loss_sum = torch.zeros((), device=dev)
+        correct = torch.zeros((), device=dev)
+        finite = torch.ones((), dtype=torch.bool, device=dev)
+        seen = 0
+        _sync(dev)
+        t0 = time.perf_counter()
+        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg['epochs']}", unit="step", leave=False,
+                   disable=not (progress and main_rank), mininterval=1.0)
+        for x, y in data.train:
+            lr = lr_at(step, total, warmup, cfg)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+                logits = fwd(x)
+            loss = compute_loss(logits, y, cfg["label_smoothing"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg["grad_clip"]:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+            opt.step()
+            step += 1
+            with torch.no_grad():
+                ld = loss.detach()
+                loss_sum += ld * len(y)
+                correct += (logits.detach().argmax(1) == y).sum()
+                finite &= torch.isfinite(ld)
+            seen += len(y)
+            bar.update()
+            if step % cfg["check_every"] == 0:
+                if not _all_finite(finite):
+                    bar.close()
+                    raise diverged(epoch, step, ckpt_path)
+                bar.set_postfix(loss=f"{loss_sum.item() / seen:.3f}", lr=f"{lr:.3g}", refresh=False)
+        bar.close()
+        _sync(dev)
+        train_s = time.perf_counter() - t0
+        params_ok = torch.stack([p.detach().float().abs().sum() for p in model.parameters()]).isfinite().all()
+        if not _all_finite(finite & params_ok):
+            raise diverged(epoch, step, ckpt_path)
+        sums = all_reduce_sum(torch.stack([loss_sum, correct.float(), torch.tensor(float(seen), device=dev)]))
+        ev = eval_epoch(evm, data.test, amp)
+        if not math.isfinite(ev["test_loss"]):
+            raise diverged(epoch, step, ckpt_path)
+        n_seen = sums[2].item()
+        record = {"epoch": epoch + 1, "loss": sums[0].item() / n_seen, "train_top1": sums[1].item() / n_seen, **ev,
+                  "img_s": n_seen / train_s, "lr": lr, "epoch_s": time.perf_counter() - t0}
+        history.append(record)
+        if main_rank:
+            save_checkpoint(ckpt_path, {"format": 1, "config": json.dumps(cfg), "epoch": epoch + 1, "step": step,
+                                        "model": model.state_dict(), "optimizer": opt.state_dict(),
+                                        "history": json.dumps(history), "meta": json.dumps(meta),
+                                        "elapsed_s": elapsed_before + time.time() - t_start})
+            write_atomic(out / "log.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+            if progress:
+                tqdm.write(f"epoch {epoch + 1}/{cfg['epochs']}  loss {record['loss']:.4f}  "
+                           f"train {record['train_top1']:.4f}  test {record['test_top1']:.4f}  "
+                           f"{record['img_s']:.0f} img/s  lr {lr:.4g}")
+        if is_dist():
+            torch.distributed.barrier()
+        done_now += 1
+
+    if len(history) < cfg["epochs"]:
+        return {"stopped": True, "epochs_done": len(history), "epochs": cfg["epochs"], "history": history}
+    final = None
+    if main_rank:
+        final = finish(cfg, model, data, dev, history, meta, elapsed_before + time.time() - t_start, out, progress)
+        if export:
+            final["card"] = str(export_model(model, cfg, final, meta, export, export_dir))
+            write_atomic(final_path, json.dumps(final, indent=2) + "\n")
+    if is_dist():
+        torch.distributed.barrier()
+    return final if final is not None else json.loads(final_path.read_text())
+
+
+def diverged(epoch: int, step: int, ckpt_path: Path) -> TrainingDiverged:
+    keep = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path.exists() else "no checkpoint was written yet"
+    return TrainingDiverged(f"non-finite loss or weights in epoch {epoch + 1} (by step {step}); stopped, {keep}. "
+                            "Lower lr, add grad_clip or check the data")
+
+
+def rounded_copy(model: torch.nn.Module, half: bool) -> torch.nn.Module:
+    """A float32 copy in eval mode whose weights went through fp16 (what the exported file holds)."""
+    m = copy.deepcopy(model).float().eval()
+    if half:
+        sd = {k: v.half().float() if v.is_floating_point() else v for k, v in m.state_dict().items()}
+        m.load_state_dict(sd)
+    return m.to(memory_format=torch.contiguous_format)
+
+
+def finish(cfg, model, data, dev, history, meta, elapsed, out: Path, progress: bool) -> dict:
+    """Final evaluation (fp32, exported precision, with shift consistency) -> final.json."""
+    from core.models import count_parameters
+
+    m = rounded_copy(model, cfg["export_half"])
+    res = run_evaluation(m, data.final_batches(), device=dev, shifts=tuple(cfg["final_shifts"]), seed=0,
+                         progress=progress, total=data.n_final_batches)
+    img_s = [r["img_s"] for r in history]
+    steady = sorted(img_s[1:] if len(img_s) > 1 else img_s)
+    final = {"top1": res["top1"], "top5": res["top5"], "loss": res["loss"], "n_test": res["n"],
+             "shift_consistency": res["shift_consistency"], "last_epoch": history[-1], "epochs": cfg["epochs"],
+             "wall_s": round(elapsed, 1), "train_img_s_median": steady[len(steady) // 2],
+             "params": count_parameters(model), "weights_precision": "fp16" if cfg["export_half"] else "fp32",
+             "config": cfg, "data": meta["data"], "env": meta["env"], "commands": meta["commands"],
+             "wall_s_note": "data decoding, compilation, budget probe, all epochs with their evaluations, final "
+                            "evaluation; summed over resumed calls"}
+    write_atomic(out / "final.json", json.dumps(final, indent=2) + "\n")
+    return final
+
+
+def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory=None) -> Path:
+    """Write the final weights and their model card (core.pretrained.save)."""
+    from core import pretrained
+
+    if name not in pretrained.ENTRIES:
+        raise TrainError(f"--export {name!r}: not a pretrained entry ({', '.join(pretrained.ENTRIES)})")
+    entry = pretrained.ENTRIES[name]
+    if entry.model != cfg["model"]:
+        raise TrainError(f"--export {name}: the entry is a {entry.model}, this run trained a {cfg['model']}")
+    card = {"description": entry.description, "recipe_name": cfg["name"], "recipe": cfg,
+            "command": meta["commands"], "data": final["data"],
+            "top1": final["top1"], "top5": final["top5"], "test_loss": final["loss"], "n_test": final["n_test"],
+            "metric_note": "final epoch's weights (not the best epoch), fp32 evaluation of the weights as stored",
+            "shift_consistency": final["shift_consistency"], "last_epoch": final["last_epoch"],
+            "epochs": final["epochs"], "wall_time_s": final["wall_s"], "train_img_s": final["train_img_s_median"],
+            "params": final["params"], "gpu": meta["env"]["device"], "world_size": meta["env"]["world_size"],
+            "torch": meta["env"]["torch"], "commit": meta["env"]["commit"], "date": meta["env"]["date"]}
+    pretrained.save(rounded_copy(model, False).cpu(), name, card, half=cfg["export_half"], directory=directory)
+    return Path(directory or pretrained.PRETRAINED_DIR) / f"{name}.json"
+
+
+def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank) -> int:
+    """Epochs that fit in cfg['budget_s'] seconds of wall time (counted from the start of train()).
+
+    Runs a few real training steps (this also compiles) and evaluation batches, times them, then
+    restores the initial model and optimizer exactly, so the run is the one ``--epochs N`` gives."""
+    init_model = {k: v.clone() for k, v in model.state_dict().items()}
+    init_opt = copy.deepcopy(opt.state_dict())
+    data.train.set_epoch(10**6)  # a data order of its own
+    it = iter(data.train)
+    n_steps = len(data.train)
+    warm, timed = min(3, n_steps), min(20, max(1, n_steps - 3))
+
+    def steps(k):
+        for _ in range(k):
+            try:
+                x, y = next(it)
+            except StopIteration:
+                return
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+                logits = fwd(x)
+            loss = compute_loss(logits, y, cfg["label_smoothing"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    for g in opt.param_groups:
+        g["lr"] = 0.0
+    model.train()
+    steps(warm)
+    _sync(dev)
+    t0 = time.perf_counter()
+    steps(timed)
+    _sync(dev)
+    t_step = (time.perf_counter() - t0) / timed
+    eval_epoch(evm, data.test, amp)  # compiles the eval graph
+    _sync(dev)
+    t0 = time.perf_counter()
+    eval_epoch(evm, data.test, amp)
+    t_eval = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if main_rank:  # a checkpoint-sized write, to time it
+        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"phase_collapse_probe_{os.getpid()}.pt"
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp)
+        tmp.unlink()
+    t_ckpt = time.perf_counter() - t0
+    model.load_state_dict(init_model)
+    opt.load_state_dict(init_opt)
+    per_epoch = n_steps * t_step + t_eval + t_ckpt
+    final_est = 10 * t_eval * (1 if not amp else 2)  # fp32 evaluation, 1 + 6 shifted copies (k = 1, 2, 4)
+    left = cfg["budget_s"] - (time.time() - t_start) - final_est
+    epochs = torch.tensor([max(1, int(left // per_epoch))], device=dev)
+    if is_dist():
+        torch.distributed.broadcast(epochs, 0)
+    epochs = int(epochs.item())
+    if main_rank:
+        print(f"budget {cfg['budget_s']:.0f} s: {t_step * 1000:.1f} ms/step, {n_steps} steps/epoch, eval "
+              f"{t_eval:.1f} s, {left:.0f} s left -> {epochs} epochs", flush=True)
+    return epochs
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m core.train", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                description="Train a model of the registry with a named recipe (core/recipes.py); "
+                                            "writes config.json, log.jsonl, checkpoint.pt and final.json to --out.")
+    p.add_argument("--recipe", help="recipe name (see --list-recipes); not needed with --resume")
+    p.add_argument("--data", help="data root (CIFAR-10 / Imagenette / ImageFolder, see core.data.open_dataset)")
+    p.add_argument("--out", help="output folder (default: runs/<recipe>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--budget-s", type=float, help="fit the epochs to this many seconds of wall time")
+    p.add_argument("--batch-size", type=int, help="override the global batch size")
+    p.add_argument("--lr", type=float, help="override the peak learning rate")
+    p.add_argument("--model", help="override the model (a core.models registry name)")
+    p.add_argument("--nonlinearity", help="override the non-linearity (mod, cst, ms, mc, tanh; relu, abs, ...)")
+    p.add_argument("--seed", type=int, help="override the seed")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
+    p.add_argument("--device", help="auto, cpu, cuda, ...")
+    p.add_argument("--download", action="store_true", help="let torchvision download CIFAR-10 / Imagenette")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                   help='any other config key, e.g. --set limit_train=5000 --set \'build={"widths": [8, 16]}\'')
+    p.add_argument("--stop-after", type=int, help="end this call after N epochs (resume later)")
+    p.add_argument("--export", metavar="NAME", help="write the final weights + card as pretrained entry NAME")
+    p.add_argument("--export-dir", help="folder for --export (default: pretrained/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--list-recipes", action="store_true", help="print the recipes and exit")
+    p.add_argument("--show", action="store_true", help="print the resolved configuration and exit")
+    return p.parse_args(argv)
+
+
+def config_from_args(args) -> dict | None:
+    over = {}
+    for key, attr in (("data", "data"), ("epochs", "epochs"), ("budget_s", "budget_s"), ("batch_size", "batch_size"),
+                      ("lr", "lr"), ("model", "model"), ("nonlinearity", "nonlinearity"), ("seed", "seed"),
+                      ("compile", "compile"), ("device", "device")):
+        if getattr(args, attr) is not None:
+            over[key] = getattr(args, attr)
+    if args.download:
+        over["download"] = True
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise RecipeError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            over[key] = json.loads(value)
+        except json.JSONDecodeError:
+            over[key] = value  # a bare string
+    if args.recipe is None:
+        if not args.resume:
+            raise RecipeError("--recipe is required (or --resume with --out); see --list-recipes")
+        if over:
+            raise RecipeError("with --resume and no --recipe, the configuration comes from the checkpoint: "
+                              "drop the overrides " + ", ".join(over))
+        return None
+    return make_config(args.recipe, **over)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.list_recipes:
+        for name in list_recipes():
+            cfg = make_config(name)
+            print(f"{name:30s} {cfg['model']:22s} {cfg['dataset']:10s} {cfg['epochs']:4d} epochs, batch "
+                  f"{cfg['batch_size']}, lr {cfg['lr']}")
+        return 0
+    started = False
+    try:
+        cfg = config_from_args(args)
+        if args.show:
+            print(json.dumps(cfg, indent=2))
+            return 0
+        out = args.out or (f"runs/{args.recipe}" if args.recipe else None)
+        if out is None:
+            raise RecipeError("--resume needs --out")
+        if args.stop_after is not None and args.stop_after < 1:
+            raise RecipeError("--stop-after must be >= 1")
+        started = init_from_env()
+        command = " ".join(["python -m core.train"] + [a if " " not in a else repr(a) for a in
+                                                        (argv if argv is not None else sys.argv[1:])])
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            command = f"torchrun --nproc_per_node={os.environ['WORLD_SIZE']} -m core.train" + command[len(
+                "python -m core.train"):]
+        final = train(cfg, out, resume=args.resume, stop_after=args.stop_after, progress=not args.no_progress,
+                      command=command, export=args.export, export_dir=args.export_dir)
+    except TrainingDiverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except (TrainError, RecipeError, D.DataError, ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; continue with --resume --out <dir>", file=sys.stderr)
+        return 130
+    finally:
+        if started:
+            torch.distributed.destroy_process_group()
+    if rank_world()[0] == 0 and final is not None:
+        if final.get("stopped"):
+            print(f"stopped after {final['epochs_done']}/{final['epochs']} epochs; continue with --resume --out {out}")
+        else:
+            print(f"final: top-1 {100 * final['top1']:.2f}%  top-5 {100 * final['top5']:.2f}%  "
+                  f"{final['epochs']} epochs  {final['wall_s']:.0f} s  {final['train_img_s_median']:.0f} img/s")
+            print(json.dumps({k: final[k] for k in ("top1", "top5", "epochs", "wall_s", "train_img_s_median",
+                                                    "shift_consistency")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

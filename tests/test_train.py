@@ -1,0 +1,201 @@
+"""The training pipeline on CPU with a tiny model: resume, NaN stop, budget, DDP (gloo), CLI, export."""
+
+import json
+import os
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from core import train as T
+from core.recipes import RECIPES, RecipeError, make_config
+from tests.helpers_data import make_folder
+
+TINY = {"widths": [4, 4, 4, 4, 4, 4, 4, 4], "input_size": 16}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is many times faster than two on a shared 2-core machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return make_folder(tmp_path_factory.mktemp("data"), n_per_class=4, size=16)
+
+
+def tiny(folder, **kw):
+    base = dict(data=str(folder), build=TINY, store_size=16, test_size=16, epochs=2, batch_size=8,
+                eval_batch_size=16, warmup_epochs=0.5, bf16=False, compile=False, channels_last=False,
+                final_shifts=[1], check_every=2, workers=1)
+    return make_config("cifar10_lscat_skip", **{**base, **kw})
+
+
+def strip_times(history):
+    return [{k: v for k, v in r.items() if k not in ("img_s", "epoch_s")} for r in history]
+
+
+def test_recipes_are_valid_and_checked():
+    for name in RECIPES:
+        cfg = make_config(name)
+        assert cfg["name"] == name and cfg["model"]
+    with pytest.raises(RecipeError, match="unknown config key"):
+        make_config("cifar10_lscat_skip", learning_rate=1)
+    with pytest.raises(RecipeError, match="unknown recipe"):
+        make_config("nope")
+    with pytest.raises(RecipeError, match="positive integer"):
+        make_config("cifar10_lscat_skip", epochs=0)
+    with pytest.raises(RecipeError, match="schedule"):
+        make_config("cifar10_lscat_skip", schedule="step")
+
+
+def test_lr_schedule():
+    cfg = make_config("cifar10_lscat_skip", lr=1.0)
+    lrs = [T.lr_at(s, 100, 10, cfg) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert lrs[10] == pytest.approx(1.0) and lrs[55] == pytest.approx(0.5) and lrs[-1] == pytest.approx(1 / 90)
+    cos = make_config("cifar10_lscat_skip", lr=1.0, schedule="cosine")
+    assert T.lr_at(55, 100, 10, cos) == pytest.approx(0.5)
+
+
+def test_resume_equals_uninterrupted(folder, tmp_path):
+    cfg = tiny(folder, epochs=3)
+    full = T.train(cfg, tmp_path / "a", progress=False)
+    part = T.train(cfg, tmp_path / "b", progress=False, stop_after=1)
+    assert part["stopped"] and part["epochs_done"] == 1
+    assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 1
+    resumed = T.train(None, tmp_path / "b", progress=False)  # config from the checkpoint
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
+    assert a["model"].keys() == b["model"].keys()
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert strip_times(json.loads(a["history"])) == strip_times(json.loads(b["history"]))
+    assert resumed["top1"] == full["top1"] and resumed["shift_consistency"] == full["shift_consistency"]
+    # a finished run returns its result without training again
+    again = T.train(cfg, tmp_path / "a", progress=False)
+    assert again["top1"] == full["top1"]
+    with pytest.raises(T.TrainError, match="another configuration"):
+        T.train(tiny(folder, epochs=3, lr=0.5), tmp_path / "a", progress=False)
+    with pytest.raises(T.TrainError, match="exists"):
+        T.train(cfg, tmp_path / "a", resume=False, progress=False)
+
+
+def test_nan_stops_and_keeps_last_good_checkpoint(folder, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = T.compute_loss
+
+    def poisoned(logits, y, ls):
+        calls["n"] += 1
+        loss = real(logits, y, ls)
+        return loss * float("nan") if calls["n"] > 6 else loss  # 5 steps per epoch: NaN in epoch 2
+
+    monkeypatch.setattr(T, "compute_loss", poisoned)
+    with pytest.raises(T.TrainingDiverged, match="epoch 2.*last good checkpoint"):
+        T.train(tiny(folder, epochs=3), tmp_path / "r", progress=False)
+    ck = T.load_checkpoint(tmp_path / "r" / "checkpoint.pt")
+    assert ck["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in ck["model"].values() if v.is_floating_point())
+    assert len((tmp_path / "r" / "log.jsonl").read_text().splitlines()) == 1
+
+
+def test_corrupt_checkpoint_and_cli_errors(folder, tmp_path, capsys):
+    out = tmp_path / "c"
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(T.TrainError, match="corrupt"):
+        T.train(None, out, progress=False)
+    assert T.main(["--resume", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "corrupt" in err[0]
+    assert T.main(["--recipe", "cifar10_lscat_skip", "--data", str(tmp_path / "missing"), "--out",
+                   str(tmp_path / "m")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert T.main(["--recipe", "nope"]) == 2
+    assert T.main(["--recipe", "cifar10_lscat_skip", "--set", "nonsense=1"]) == 2
+    assert T.main(["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(tmp_path / "n"),
+                   "--nonlinearity", "relu", "--no-progress", "--set", "batch_size=8"]) == 2
+    assert "cannot build" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        T.main(["--help"])
+    assert e.value.code == 0 and "--budget-s" in capsys.readouterr().out
+
+
+def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
+    from core import pretrained
+
+    out, exp = tmp_path / "run", tmp_path / "pre"
+    argv = ["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(out), "--budget-s", "4",
+            "--no-progress", "--export", "lscat_skip_cifar10", "--export-dir", str(exp), "--set", "compile=false",
+            "--set", "bf16=false", "--set", "batch_size=8", "--set", "eval_batch_size=16", "--set", "final_shifts=[1]",
+            "--set", "store_size=16", "--set", "test_size=16", "--set", 'build={"widths": [4,4,4,4,4,4,4,4]}']
+    assert T.main(argv + ["--epochs", "1", "--show"]) == 0
+    assert json.loads(capsys.readouterr().out)["epochs"] == 1
+    argv += ["--set", "epochs=1000"]  # the budget wins; one epoch here takes well under a second
+    assert T.main(argv) == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["epochs_from_budget"] and 1 <= cfg["epochs"] < 1000 and last["epochs"] == cfg["epochs"]
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert len(log) == cfg["epochs"]
+    assert set(log[0]) >= {"loss", "train_top1", "test_top1", "img_s", "lr"}
+    card = json.loads((exp / "lscat_skip_cifar10.json").read_text())
+    for key in ("model", "build", "classes", "input_size", "mean", "std", "recipe", "command", "data", "top1",
+                "shift_consistency", "epochs", "wall_time_s", "gpu", "torch", "commit", "sha256"):
+        assert key in card, key
+    assert card["command"][0].startswith("python -m core.train --recipe cifar10_lscat_skip")
+    assert "JPEG copy" in card["data"] and card["top1"] == last["top1"]
+    # the exported file loads through core.pretrained (architecture from the card, fp16 -> fp32)
+    card["build"] = dict(card["build"], **{"widths": TINY["widths"]})
+    (exp / "lscat_skip_cifar10.json").write_text(json.dumps(card))
+    pretrained_dir = pretrained.PRETRAINED_DIR
+    try:
+        pretrained.PRETRAINED_DIR = exp
+        model, _ = pretrained.load("lscat_skip_cifar10")
+    finally:
+        pretrained.PRETRAINED_DIR = pretrained_dir
+    assert not model.training and next(model.parameters()).dtype == torch.float32
+
+
+def test_workers_loader_path(tmp_path):
+    root = make_folder(tmp_path / "f", n_per_class=4, size=20, classes=("a", "b", "c"), splits=("train", "val"))
+    cfg = make_config("imagenet_lscat_skip", model="resnet18_biasfree", nonlinearity="abs", build={"stem": "cifar"},
+                      data=str(root), test_size=16, store_size=16, crop_fraction=1.0, epochs=1, batch_size=4,
+                      eval_batch_size=8, workers=0, bf16=False, compile=False, channels_last=True,
+                      aug={"kind": "resized_crop_flip", "size": 16, "scale": [0.5, 1], "ratio": [0.75, 1.33]},
+                      final_shifts=[1])
+    final = T.train(cfg, tmp_path / "w", progress=False)
+    assert final["n_test"] == 12 and final["epochs"] == 1 and 0 <= final["top1"] <= 1
+
+
+# -- DDP ------------------------------------------------------------------------------------
+
+
+def _ddp_worker(rank, world, init_file, cfg, out):
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        T.train(cfg, out, progress=False)
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_ddp_gloo_two_processes_match_one(folder, tmp_path):
+    # a small lr: this tiny net amplifies fp32 rounding (1e-5 after one step) chaotically at lr 0.1
+    cfg = tiny(folder, epochs=1, final_shifts=[], lr=0.001)
+    os.environ.pop("LOCAL_RANK", None)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), cfg, str(tmp_path / "ddp")), nprocs=2, join=True)
+    T.train(cfg, tmp_path / "one", progress=False)
+    a = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=True)["model"]
+    stats = [k for k in a if "running" in k]
+    assert any(k.startswith("head.bn.") for k in stats) and any(".std." in k for k in stats)
+    for k in a:  # Std and head-BN running statistics and the weights after 5 synchronized steps
+        assert torch.allclose(a[k].float(), b[k].float(), rtol=1e-3, atol=1e-6), k
+    la = [json.loads(x) for x in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
+    lb = [json.loads(x) for x in (tmp_path / "one" / "log.jsonl").read_text().splitlines()]
+    assert la[0]["test_top1"] == lb[0]["test_top1"] and la[0]["loss"] == pytest.approx(lb[0]["loss"], rel=1e-4)
