@@ -1,0 +1,142 @@
+"""core.evaluate: shifts, shift consistency, top-k, and the CLI's last JSON line."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from core import evaluate as E
+from tests.helpers_data import make_folder
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_random_shifts_cover_the_square_without_zero():
+    g = torch.Generator().manual_seed(0)
+    for k in (1, 2, 4):
+        t = E.random_shifts(5000, k, g)
+        assert t.abs().max() == k and not ((t[:, 0] == 0) & (t[:, 1] == 0)).any()
+        assert len(torch.unique(t, dim=0)) == (2 * k + 1) ** 2 - 1
+
+
+def test_shift_images_circular_is_roll_and_zero_brings_zeros():
+    x = torch.rand(3, 3, 8, 8)
+    taus = torch.tensor([[1, 0], [0, -2], [1, 0]])
+    c = E.shift_images(x, taus, "circular")
+    for i, (dy, dx) in enumerate(taus.tolist()):
+        assert torch.allclose(c[i], torch.roll(x[i], (dy, dx), dims=(-2, -1)), atol=1e-5)
+    z = E.shift_images(x, taus, "zero")
+    assert torch.allclose(z[0, :, 1:], x[0, :, :-1], atol=1e-5) and z[0, :, 0].abs().max() < 1e-5
+    assert torch.allclose(z[1, :, :, :-2], x[1, :, :, 2:], atol=1e-5) and z[1, :, :, -2:].abs().max() < 1e-5
+
+
+class MeanColour(nn.Module):
+    """Translation invariant under circular shifts: a linear map of the mean colour."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 10)
+
+    def forward(self, x):
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+class Corner(nn.Module):
+    """Reads one pixel: its prediction changes with almost any shift of a noisy image."""
+
+    def forward(self, x):
+        return torch.cat([x[:, :, 0, 0], x[:, :, 0, 1], x[:, :, 1, 0], x[:, :1, 1, 1]], 1) * 100
+
+
+def test_shift_consistency_distinguishes_invariant_models():
+    torch.manual_seed(0)
+    x = torch.randint(0, 256, (40, 3, 12, 12), dtype=torch.uint8)
+    y = torch.randint(0, 10, (40,))
+    inv = E.run_evaluation(MeanColour(), E.tensor_batches(x, y, 16))
+    assert all(v == 1.0 for v in inv["shift_consistency"]["circular"].values())
+    assert inv["shift_consistency"]["zero"]["4"] < 1.0  # zeros come in: the mean colour changes
+    cor = E.run_evaluation(Corner(), E.tensor_batches(x, y, 16))
+    assert max(cor["shift_consistency"]["circular"].values()) < 0.6
+    assert set(inv) >= {"n", "top1", "top5", "loss"} and inv["n"] == 40
+
+
+def test_top1_top5_and_padding_labels_ignored():
+    m = MeanColour()
+    x = torch.randint(0, 256, (20, 3, 4, 4), dtype=torch.uint8)
+    with torch.no_grad():
+        from core.data import normalize
+
+        logits = m(normalize(x.float() / 255))
+    y = logits.argmax(1)
+    y5 = logits.topk(5, 1).indices[:, 4]  # in the top 5, not the top 1
+    yb = torch.cat([y[:10], y5[10:], torch.full((4,), -1)])
+    xb = torch.cat([x, x[:4]])
+    r = E.run_evaluation(m, E.tensor_batches(xb, yb, 8), shifts=())
+    assert r["n"] == 20 and r["top1"] == 0.5 and r["top5"] == 1.0
+
+
+@pytest.fixture
+def exported(tmp_path, monkeypatch):
+    """A tiny trained lscat_skip_cifar10 exported as a pretrained entry, and its data."""
+    from core import pretrained
+    from core.recipes import make_config
+    from core.train import train
+
+    data = make_folder(tmp_path / "data", n_per_class=3, size=16)
+    cfg = make_config("cifar10_lscat_skip", data=str(data), build={"widths": [4] * 8, "input_size": 16},
+                      store_size=16, test_size=16, epochs=1, batch_size=10, bf16=False, compile=False,
+                      channels_last=False, final_shifts=[1, 2, 4], workers=1)
+    final = train(cfg, tmp_path / "run", progress=False, export="lscat_skip_cifar10", export_dir=tmp_path / "pre")
+    card_file = tmp_path / "pre" / "lscat_skip_cifar10.json"
+    card = json.loads(card_file.read_text())
+    card["build"] = dict(card["build"], widths=[4] * 8, input_size=16)  # the tiny architecture
+    card["input_size"] = 16
+    card_file.write_text(json.dumps(card))
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "pre")
+    return data, tmp_path / "pre" / "lscat_skip_cifar10.safetensors", final
+
+
+def test_cli_prints_json_last_line(exported, capsys):
+    data, weights, final = exported
+    assert E.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    res = json.loads(out[-1])
+    assert out[1].startswith("top-1")
+    assert res["n"] == 30 and res["split"] == "test" and res["dataset"] == "cifar10"
+    assert set(res["shift_consistency"]) == {"circular", "zero"}
+    assert set(res["shift_consistency"]["zero"]) == {"1", "2", "4"}
+    # the shipped-weights path and training's final evaluation agree (same weights, same preprocessing)
+    assert res["top1"] == pytest.approx(final["top1"]) and res["shift_consistency"] == final["shift_consistency"]
+    # explicit --weights, --limit and --split val (a synonym of test for this folder)
+    assert E.main(["--model", "lscat_skip_cifar10", "--weights", str(weights), "--data", str(data), "--split", "val",
+                   "--limit", "7", "--workers", "0", "--no-progress", "--shifts", "1"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["n"] == 7 and set(res["shift_consistency"]["circular"]) == {"1"}
+
+
+def test_cli_errors_are_one_line(exported, tmp_path, capsys):
+    data, weights, _ = exported
+    bare = weights.with_name("bare.safetensors")  # no card beside it
+    bare.write_bytes(weights.read_bytes())
+    cases = [
+        ["--model", "lscat_skip_cifar10", "--data", str(tmp_path / "nowhere")],
+        ["--model", "lscat_skip_cifar10", "--weights", str(tmp_path / "none.safetensors"), "--data", str(data)],
+        ["--model", "resnet18_imagenette", "--data", str(data)],  # no shipped weights in this folder
+        ["--model", "no_such_model", "--weights", str(bare), "--data", str(data)],
+        ["--model", "resnet18_cifar10", "--weights", str(bare), "--data", str(data), "--dataset", "cifar10"],
+    ]
+    for argv in cases:
+        assert E.main(argv + ["--workers", "0", "--no-progress"]) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:"), err
+    with pytest.raises(SystemExit) as e:
+        E.main(["--help"])
+    assert e.value.code == 0 and "--limit" in capsys.readouterr().out
+
