@@ -115,11 +115,20 @@ def sigma_rms(x: torch.Tensor, f: Filter) -> float:
 
     omega runs over [-pi, pi), the frequencies of the Fourier shift, so |tau| sigma_rms bounds the
     relative error of (tau . x) * psi against exp(-i xi . tau) x * psi for circular shifts."""
+    return _sigma_rms_from_power(spectral_power(x), f)
+
+
+def spectral_power(x: torch.Tensor) -> torch.Tensor:
+    """sum over the leading axes of |x^|^2, (h, w) float64: since |x^ psi^|^2 = |x^|^2 |psi^|^2, one
+    FFT of x serves :func:`sigma_rms` for every filter."""
     h, w = x.shape[-2:]
-    psi_hat = fourier_filter(f, h, w).to(x.device)
-    power = (torch.fft.fft2(x.to(torch.complex128)) * psi_hat).abs().square()
-    power = power.reshape(-1, h, w).sum(0)
-    wy, wx = frequency_grid(h, w, x.device)
+    return torch.fft.fft2(x.to(torch.complex128)).abs().square().reshape(-1, h, w).sum(0)
+
+
+def _sigma_rms_from_power(x_power: torch.Tensor, f: Filter) -> float:
+    h, w = x_power.shape
+    power = x_power * fourier_filter(f, h, w).to(x_power.device).abs().square()
+    wy, wx = frequency_grid(h, w, x_power.device)
     d2 = (wy - f.xi_vec[0]) ** 2 + (wx - f.xi_vec[1]) ** 2
     return float(((power * d2).sum() / power.sum().clamp_min(1e-30)).sqrt())
 
@@ -167,7 +176,8 @@ def block_sigma_rms(original: list[dict]) -> list[list[float]]:
     for a in original:
         info, block_input = a["info"], a.get("input")
         if block_input is not None:
-            out.append([sigma_rms(block_input[0], fl) for fl in info.filters.psi])
+            p = spectral_power(block_input[0])
+            out.append([_sigma_rms_from_power(p, fl) for fl in info.filters.psi])
         else:
             out.append([info.bandwidth] * info.filters.L)
     return out
@@ -191,13 +201,16 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         xi = info.xi_block  # (L, 2)
         pred = predicted_phase_shift(xi, tau_b)  # (L,)
         w, ws = a["wavelet"][0], b["wavelet"][0]  # (C, L, H, W)
-        rotated = phase_rotate(w, pred[None, :, None, None])
-        m, ms = w.abs(), ws.abs()
-        # ||a - b||^2 and ||b||^2 per orientation; the errors over all orientations sum them.
-        lin_num = (ws - rotated).abs().square().sum(dim=(0, 2, 3)).double()
-        mod_num = (ms - m).square().sum(dim=(0, 2, 3)).double()
-        den = m.square().sum(dim=(0, 2, 3)).double()  # ||w|| = ||rotated|| = ||m||
-        meas = measured_phase_shift(ws, w, dims=(0, 2, 3))
+        # Squared norms per orientation (sums in float64); the errors over all orientations sum
+        # numerators and denominators (||e^{i pred} w|| = ||w||). |z|^2 from the real view avoids
+        # complex abs's hypot.
+        dims = (0, 2, 3)
+        sq = lambda z: torch.view_as_real(z).square().sum(-1)
+        p = sq(w)
+        den = p.sum(dims, dtype=torch.float64)
+        lin_num = sq(ws - phase_rotate(w, pred[None, :, None, None])).sum(dims, dtype=torch.float64)
+        mod_num = (sq(ws).sqrt() - p.sqrt()).square().sum(dims, dtype=torch.float64)
+        meas = measured_phase_shift(ws, w, dims=dims)
         out.append({
             "block": j,
             "scale": info.scale,

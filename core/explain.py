@@ -180,3 +180,63 @@ def network_filters(config) -> list[tuple]:
         out.append((fs, scale))
         scale *= fs.stride
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The theory, layer by layer: one wavelet dilated to each block's scale, applied to the image
+# --------------------------------------------------------------------------------------------
+
+
+class DilatedBank:
+    """For each block of a network, its L wavelets dilated to input pixels (sigma * scale,
+    xi / scale), applied directly to the (gray) image on its torus: what SPEC §8's layer-by-layer
+    story predicts without the cascade (no subsampling, no aliasing, no learned P in between).
+
+    ``errors`` gives, per block, the relative errors of (tau . x) * psi against
+    e^{-i xi . tau} (x * psi) and of the moduli, and the bound |tau| sigma_rms, all in input pixels;
+    the same quantities as ``core.analysis.phase_shift_error``, batched over every filter."""
+
+    def __init__(self, layers, h: int, w: int):
+        from core.analysis import fourier_filter
+
+        self.L = [fs.L for fs, _ in layers]
+        self.filters = [Filter(f.sigma * s, f.xi / s, f.theta, f.slant) for fs, s in layers for f in fs.psi]
+        self.hat = torch.stack([fourier_filter(f, h, w) for f in self.filters]).to(torch.complex64)  # (F, h, w)
+        self.xi = torch.tensor([f.xi_vec for f in self.filters], dtype=torch.float64)  # (F, 2)
+        wy, wx = _freqs(h, w)
+        self.d2 = ((wy[None] - self.xi[:, 0, None, None]) ** 2 + (wx[None] - self.xi[:, 1, None, None]) ** 2)
+        self.gain = self.hat.abs().double().square()  # |psi^|^2
+
+    def coefficients(self, gray: torch.Tensor) -> torch.Tensor:
+        """x * psi for every filter: (F, h, w) complex64."""
+        return torch.fft.ifft2(torch.fft.fft2(gray.to(torch.complex64)) * self.hat)
+
+    def sigma_rms(self, gray: torch.Tensor) -> torch.Tensor:
+        """Per filter, the spectral spread of x * psi around xi (rad per input pixel)."""
+        power = torch.fft.fft2(gray.to(torch.complex128)).abs().square() * self.gain
+        return ((power * self.d2).sum((-2, -1)) / power.sum((-2, -1)).clamp_min(1e-30)).sqrt()
+
+    def errors(self, z: torch.Tensor, zs: torch.Tensor, tau: tuple[float, float], sigma: torch.Tensor) -> list[dict]:
+        from core.analysis import phase_rotate, predicted_phase_shift
+
+        pred = predicted_phase_shift(self.xi, tau)
+        den = z.abs().square().sum((-2, -1)).double()
+        lin = (zs - phase_rotate(z, pred[:, None, None])).abs().square().sum((-2, -1)).double()
+        mod = (zs.abs() - z.abs()).square().sum((-2, -1)).double()
+        out, i = [], 0
+        for j, L in enumerate(self.L):
+            s = slice(i, i + L)
+            i += L
+            out.append({"block": j,
+                        "linear_error": (lin[s] / den[s].clamp_min(1e-30)).sqrt().tolist(),
+                        "modulus_error": (mod[s] / den[s].clamp_min(1e-30)).sqrt().tolist(),
+                        "linear_error_all": float((lin[s].sum() / den[s].sum().clamp_min(1e-30)).sqrt()),
+                        "modulus_error_all": float((mod[s].sum() / den[s].sum().clamp_min(1e-30)).sqrt()),
+                        "bound": (math.hypot(*tau) * sigma[s]).tolist()})
+        return out
+
+
+def _freqs(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+    from core.analysis import frequency_grid
+
+    return frequency_grid(h, w)

@@ -77,29 +77,34 @@ def _block_ticks(report: list[dict]) -> dict:
             "ticktext": [f"{r['block']}<br>×{r['scale']}" for r in report]}
 
 
-def errors(report: list[dict], tau: tuple[float, float], floor: float = 1e-4) -> dict:
-    """Relative error against depth: linear coefficients vs e^{-i xi.tau}(x*psi), moduli, the bound."""
+def errors(report: list[dict], single: list[dict], tau: tuple[float, float], floor: float = 1e-4) -> dict:
+    """Relative error against depth, through the network (``report``, from compare_blocks) and for one
+    wavelet dilated to each block's scale applied to the image (``single``, the theory), with the
+    latter's bound sigma_rms |tau|: linear coefficients vs e^{-i xi.tau}(x*psi), and moduli."""
     if math.hypot(*tau) == 0:
         return message("τ = 0: the translated image is the original, nothing to compare.", 360)
     x = [r["block"] for r in report]
     clip = lambda v: max(v, floor)
-    lin = [clip(r["linear_error_all"]) for r in report]
-    mod = [clip(r["modulus_error_all"]) for r in report]
-    bound = [clip(max(r["bound"])) for r in report]
     tau_txt = [f"τ = ({r['tau_block'][1]:.3g}, {r['tau_block'][0]:.3g}) block px" for r in report]
 
-    def trace(y, name, color, dash="solid", key=None):
-        text = [t + ("<br>" + " · ".join(f"θ{k} {v:.3f}" for k, v in enumerate(r[key])) if key else "")
-                for t, r in zip(tau_txt, report)]
+    def trace(rows, key, name, color, dash="solid"):
+        y = [clip(max(r[key]) if key == "bound" else r[key + "_all"]) for r in rows]
+        per = "bound" if key == "bound" else key
+        text = [t + "<br>" + " · ".join(f"θ{k} {v:.3f}" for k, v in enumerate(r[per])) for t, r in zip(tau_txt, rows)]
         return {"type": "scatter", "mode": "lines+markers", "x": x, "y": _r(y, 5), "name": name, "text": text,
                 "line": {"color": color, "dash": dash, "width": 3 if dash == "solid" else 2},
-                "marker": {"size": 8}, "hovertemplate": "%{y:.3f}<br>%{text}<extra>" + name + "</extra>"}
+                "marker": {"size": 8 if dash == "solid" else 5},
+                "hovertemplate": "%{y:.3f}<br>%{text}<extra>" + name + "</extra>"}
 
-    data = [trace(bound, "bound σ_rms·|τ| (max over θ)", GREY, "dash", "bound"),
-            trace(lin, "x∗ψ vs e^{−iξ·τ}(x∗ψ): linear", ORANGE, key="linear_error"),
-            trace(mod, "|x∗ψ|: modulus", BLUE, key="modulus_error")]
-    lay = layout(height=380, legend={"orientation": "h", "y": -0.3, "x": 0},
-                 margin={"l": 70, "r": 20, "t": 20, "b": 110},
+    data = [trace(single, "bound", "bound σ_rms·|τ| (single wavelet, max over θ)", GREY, "dash"),
+            trace(single, "linear_error", "single wavelet: linear", ORANGE, "dot"),
+            trace(single, "modulus_error", "single wavelet: modulus", BLUE, "dot"),
+            trace(report, "linear_error", "network: linear", ORANGE),
+            trace(report, "modulus_error", "network: modulus", BLUE)]
+    lin = [r["linear_error_all"] for r in report + single]
+    bound = [max(r["bound"]) for r in single]
+    lay = layout(height=420, legend={"orientation": "h", "y": -0.28, "x": 0},
+                 margin={"l": 70, "r": 20, "t": 20, "b": 130},
                  xaxis={"title": {"text": "block (×k: one block pixel = k input pixels)"}, **_block_ticks(report),
                         "showgrid": False},
                  yaxis={"title": {"text": "relative error (‖·‖ / ‖x∗ψ‖)"}, "type": "log", "gridcolor": "#eee",

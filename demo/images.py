@@ -12,11 +12,12 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 MAX_BYTES = 10 * 1024 * 1024  # also passed to gradio's launch(max_file_size=...)
 MAX_PIXELS = 40_000_000  # width x height, checked from the header before decoding
 MIN_SIDE = 8
-FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO", "PPM")
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "PPM")  # JPEG covers MPO too
 EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm"]
 
 # PIL's own bomb guard (DecompressionBombError above twice this) backs up the header check.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+Image.init()  # register every plugin, so that ``formats=FORMATS`` knows them all
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 

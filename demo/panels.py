@@ -104,7 +104,7 @@ def analysis_figures(dm: DemoModel, comp: Comparison, tau: tuple[float, float], 
     if not dm.is_scattering:
         return (figures.feature_changes(comp.report) if math.hypot(*tau) else figures.message("τ = 0"),
                 figures.message("ResNet-18 has no wavelet filters: no phases to compare.", 380))
-    return figures.errors(comp.report, tau), figures.phases(comp.report, k)
+    return figures.errors(comp.report, comp.single, tau), figures.phases(comp.report, k)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import torch
 
 from core.analysis import block_sigma_rms, compare_blocks, translate, wavelet_padding
 from core.data import MEAN, STD, center_square, normalize, to_tensor
-from core.explain import channel_ranking, feature_change
+from core.explain import DilatedBank, channel_ranking, feature_change, network_filters
 from demo.images import load_image
 from demo.models import DemoModel
 
@@ -65,6 +65,9 @@ class Branch:
 class Original(Branch):
     notes: list[str] = field(default_factory=list)
     sigmas: list[list[float]] | None = None
+    bank: DilatedBank | None = None
+    bank_z: torch.Tensor | None = None  # single dilated wavelets on the gray image
+    bank_sigma: torch.Tensor | None = None
     _rankings: dict = field(default_factory=dict)
 
     def ranking(self, j: int, k: int) -> torch.Tensor:
@@ -80,6 +83,7 @@ class Original(Branch):
 class Comparison:
     branch: Branch
     report: list[dict]  # core.analysis.compare_blocks, or {"block", "feature_change"} for a ResNet
+    single: list[dict] | None = None  # core.explain.DilatedBank.errors: the theory without the cascade
 
 
 def file_digest(path: str) -> str:
@@ -116,6 +120,13 @@ class Pipeline:
         self.store = store
         self.originals = LRU(originals)
         self.translated = LRU(translated)
+        self._banks: dict = {}
+
+    def bank(self, dm: DemoModel) -> DilatedBank:
+        key = (dm.model.config, dm.size)
+        if key not in self._banks:
+            self._banks[key] = DilatedBank(network_filters(dm.model.config), dm.size, dm.size)
+        return self._banks[key]
 
     def original(self, path: str, model_key: str, mode: str) -> tuple[DemoModel, tuple, Original, bool]:
         """The model, the cache key, the original branch, and whether it was computed now (not cached)."""
@@ -134,6 +145,9 @@ class Pipeline:
             orig.sigmas = block_sigma_rms([{"info": b["info"], "input": b["input"]} for b in blocks])
             for b in blocks:
                 b.pop("input")  # only needed for sigma_rms
+            orig.bank = self.bank(dm)
+            gray = x[0].double().mean(0)
+            orig.bank_z, orig.bank_sigma = orig.bank.coefficients(gray), orig.bank.sigma_rms(gray)
         return dm, key, self.originals.put(key, orig), True
 
     def shifted(self, dm: DemoModel, key: tuple, orig: Original, tau: tuple[float, float], mode: str) -> Comparison:
@@ -149,14 +163,17 @@ class Pipeline:
         for b in blocks:
             b.pop("input", None)
         branch = Branch(xs, picture(xs), probs, blocks)
+        single = None
         if dm.is_scattering:
             report = compare_blocks([{"wavelet": b["wavelet"][None], "info": b["info"]} for b in orig.blocks],
                                     [{"wavelet": b["wavelet"][None]} for b in blocks], tau, sigmas=orig.sigmas)
+            zs = orig.bank.coefficients(xs[0].double().mean(0))
+            single = orig.bank.errors(orig.bank_z, zs, tau, orig.bank_sigma)
         else:
             changes = feature_change([{"output": b["output"][None]} for b in orig.blocks],
                                      [{"output": b["output"][None]} for b in blocks])
             report = [{"block": j, "feature_change": c} for j, c in enumerate(changes)]
-        return self.translated.put(tkey, Comparison(branch, report))
+        return self.translated.put(tkey, Comparison(branch, report, single))
 
 
 def top_k(probs: torch.Tensor, classes: tuple[str, ...], k: int = 5) -> list[tuple[str, float]]:

@@ -97,7 +97,7 @@ class App:
         notes = "".join(f"\n- {n}" for n in orig.notes)
         status = dm.banner() + (f"\n\nAbout this image:{notes}" if notes else "")
         numbers = {"model": dm.key, "trained": dm.trained, "tau": {"dx": dx, "dy": dy}, "boundary": boundary,
-                   **numbers, "blocks": comp.report}
+                   **numbers, "blocks": comp.report, "single_wavelet": comp.single}
         conf = lambda t: {c: round(p, 4) for c, p in t}
         return (status, conf(numbers["original_top5"]), conf(numbers["translated_top5"]), line,
                 figures.plot(maps), figures.plot(errors), figures.plot(phases), numbers)
@@ -156,10 +156,11 @@ class App:
                         pred_t = gr.Label(num_top_classes=5, label="Translated: top-5", elem_id="pred_translated")
                     change = gr.Markdown(elem_id="change")
                     errors = gr.Plot(label="Relative error against depth", elem_id="errors")
-                    _caption("Orange: the linear coefficients x∗ψ against the prediction e^{−iξ·τ}(x∗ψ); blue: the "
-                             "moduli |x∗ψ| against the original's. Both fall with depth, under the dashed σ|τ| "
-                             "bound: a τ-pixel shift is only τ/k block pixels at a block whose pixels are k input "
-                             "pixels wide.")
+                    _caption("Orange: linear coefficients (τ·x)∗ψ against the prediction e^{−iξ·τ}(x∗ψ); blue: "
+                             "moduli |(τ·x)∗ψ| against |x∗ψ|. Dotted: each block's wavelet, dilated to input pixels, "
+                             "applied to the image: the error stays under the dashed σ|τ| bound and falls with "
+                             "depth, since a τ-pixel shift is τ/k pixels for a wavelet k times wider. Solid: the "
+                             "network's own blocks, whose inputs were subsampled (and aliased) on the way.")
             gr.Markdown("## Layer by layer")
             with gr.Row():
                 orientation = gr.Slider(0, 3, value=0, step=1, label="orientation θk", elem_id="orientation")
