@@ -197,6 +197,19 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
             {"params": [p for p in params if id(p) not in decay], "weight_decay": 0.0}]
 
 
+@torch.no_grad()
+def warm_caches(model: torch.nn.Module, cfg: dict, dev) -> None:
+    """One eager forward per input size, in eval mode (running statistics untouched), so that the
+    wavelet transforms' index and Fourier-filter caches are filled before torch.compile traces:
+    a cache miss while tracing costs graph breaks (numpy) in the FFT path."""
+    aug = cfg["aug"] or {}
+    sizes = {cfg["test_size"], aug.get("size", cfg["store_size"])}
+    model.eval()
+    for s in sizes:
+        model(torch.zeros(2, 3, s, s, device=dev))
+    model.train()
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
     """torch.save to a temporary file in the same folder, then os.replace (atomic)."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
@@ -229,12 +242,12 @@ def environment(device: torch.device, world: int) -> dict:
 
 
 def commit() -> str:
-    """The git commit of this checkout (+ '-dirty' if tracked files changed), else $PHASE_COLLAPSE_COMMIT."""
+    """The git commit of this checkout (+ "-dirty" if files under core/ differ from it), else $PHASE_COLLAPSE_COMMIT."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
         if head.returncode == 0:
-            dirty = subprocess.run(["git", "status", "--porcelain", "-uno"], cwd=ROOT, capture_output=True,
-                                   text=True, timeout=10).stdout.strip()
+            dirty = subprocess.run(["git", "status", "--porcelain", "-uno", "--", "core"], cwd=ROOT,
+                                   capture_output=True, text=True, timeout=10).stdout.strip()
             return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         pass
@@ -280,10 +293,11 @@ def eval_epoch(model, loader, amp: bool) -> dict:
 
 
 def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int | None = None,
-          progress: bool = True, device=None, command: str | None = None, export: str | None = None,
-          export_dir=None) -> dict:
+          progress: bool = True, verbose: bool = True, device=None, command: str | None = None,
+          export: str | None = None, export_dir=None) -> dict:
     """Train (or resume, or return the finished result of) the run in ``out_dir``; see the module docstring.
 
+    ``progress``: tqdm bars; ``verbose``: one printed line per epoch (and the budget probe's).
     ``export``: a ``core.pretrained.ENTRIES`` name; at the end the final weights and their model card
     are written to ``export_dir`` (default pretrained/). Returns final.json's content (with
     ``"stopped": True`` and no test metrics beyond the log's if ``stop_after`` ended the call early).
@@ -341,6 +355,7 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
         raise TrainError("torch.compile refuses the all-reduce of core/layers.py's Std layers under DDP in torch "
                          f"{torch.__version__}; pass --no-compile")
     if cfg["compile"]:
+        warm_caches(model, cfg, dev)
         fwd, evm = torch.compile(fwd), torch.compile(model)
 
     history, step, start_epoch, elapsed_before = [], 0, 0, 0.0
@@ -356,7 +371,7 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
 
     steps_per_epoch = len(data.train)
     if state is None and cfg["budget_s"] is not None:
-        cfg["epochs"] = probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank)
+        cfg["epochs"] = probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank and verbose)
         cfg["epochs_from_budget"] = True
     total = cfg["epochs"] * steps_per_epoch
     warmup = round(cfg["warmup_epochs"] * steps_per_epoch)
@@ -427,7 +442,7 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
                                         "history": json.dumps(history), "meta": json.dumps(meta),
                                         "elapsed_s": elapsed_before + time.time() - t_start})
             write_atomic(out / "log.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-            if progress:
+            if verbose:
                 tqdm.write(f"epoch {epoch + 1}/{cfg['epochs']}  loss {record['loss']:.4f}  "
                            f"train {record['train_top1']:.4f}  test {record['test_top1']:.4f}  "
                            f"{record['img_s']:.0f} img/s  lr {lr:.4g}")
@@ -504,7 +519,7 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
     return Path(directory or pretrained.PRETRAINED_DIR) / f"{name}.json"
 
 
-def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank) -> int:
+def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, report: bool) -> int:
     """Epochs that fit in cfg['budget_s'] seconds of wall time (counted from the start of train()).
 
     Runs a few real training steps (this also compiles) and evaluation batches, times them, then
@@ -544,7 +559,7 @@ def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank) 
     eval_epoch(evm, data.test, amp)
     t_eval = time.perf_counter() - t0
     t0 = time.perf_counter()
-    if main_rank:  # a checkpoint-sized write, to time it
+    if not is_dist() or torch.distributed.get_rank() == 0:  # a checkpoint-sized write, to time it
         tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"phase_collapse_probe_{os.getpid()}.pt"
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp)
         tmp.unlink()
@@ -558,7 +573,7 @@ def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank) 
     if is_dist():
         torch.distributed.broadcast(epochs, 0)
     epochs = int(epochs.item())
-    if main_rank:
+    if report:
         print(f"budget {cfg['budget_s']:.0f} s: {t_step * 1000:.1f} ms/step, {n_steps} steps/epoch, eval "
               f"{t_eval:.1f} s, {left:.0f} s left -> {epochs} epochs", flush=True)
     return epochs
@@ -592,7 +607,7 @@ def parse_args(argv=None):
     p.add_argument("--stop-after", type=int, help="end this call after N epochs (resume later)")
     p.add_argument("--export", metavar="NAME", help="write the final weights + card as pretrained entry NAME")
     p.add_argument("--export-dir", help="folder for --export (default: pretrained/)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (the per-epoch lines stay)")
     p.add_argument("--list-recipes", action="store_true", help="print the recipes and exit")
     p.add_argument("--show", action="store_true", help="print the resolved configuration and exit")
     return p.parse_args(argv)
