@@ -169,6 +169,7 @@ def save(model: torch.nn.Module, name: str, card: dict, half: bool = False,
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
     os.close(fd)
     save_file(state, tmp)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     card = {"name": name, "model": entry.model, "build": entry.build, "dataset": entry.dataset,
             "classes": list(entry.classes), "input_size": entry.input_size, "mean": list(entry.mean),
@@ -177,5 +178,6 @@ def save(model: torch.nn.Module, name: str, card: dict, half: bool = False,
     with os.fdopen(fd, "w") as f:
         json.dump(card, f, indent=2, default=list)
         f.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, directory / f"{name}.json")
     return card

@@ -456,7 +456,7 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
     if main_rank:
         final = finish(cfg, model, data, dev, history, meta, elapsed_before + time.time() - t_start, out, progress)
         if export:
-            final["card"] = str(export_model(model, cfg, final, meta, export, export_dir))
+            final["card"] = str(export_model(model, cfg, final, meta, export, export_dir, data.num_classes))
             write_atomic(final_path, json.dumps(final, indent=2) + "\n")
     if is_dist():
         torch.distributed.barrier()
@@ -498,7 +498,7 @@ def finish(cfg, model, data, dev, history, meta, elapsed, out: Path, progress: b
     return final
 
 
-def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory=None) -> Path:
+def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
     """Write the final weights and their model card (core.pretrained.save)."""
     from core import pretrained
 
@@ -507,7 +507,16 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
     entry = pretrained.ENTRIES[name]
     if entry.model != cfg["model"]:
         raise TrainError(f"--export {name}: the entry is a {entry.model}, this run trained a {cfg['model']}")
-    card = {"description": entry.description, "recipe_name": cfg["name"], "recipe": cfg,
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    same = shapes == {k: tuple(v.shape) for k, v in pretrained.build_untrained(name).state_dict().items()}
+    build = dict(entry.build)
+    if not same or cfg["nonlinearity"] is not None:  # the card must describe the weights, whatever the entry says
+        build = {**cfg["build"], "num_classes": num_classes}
+        if cfg["nonlinearity"] is not None:
+            build["nonlinearity"] = cfg["nonlinearity"]
+        print(f"note: {name} is exported with build {build}, not the entry's {entry.build}", flush=True)
+    card = {"build": build, "input_size": cfg["test_size"],
+            "description": entry.description, "recipe_name": cfg["name"], "recipe": cfg,
             "command": meta["commands"], "data": final["data"],
             "top1": final["top1"], "top5": final["top5"], "test_loss": final["loss"], "n_test": final["n_test"],
             "metric_note": "final epoch's weights (not the best epoch), fp32 evaluation of the weights as stored",
