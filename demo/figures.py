@@ -58,11 +58,12 @@ def maps(strips: list[str], columns: list[str], rows: list[str], tile: int, gap:
     centres_x = [i * (tile + gap) + tile / 2 for i in range(len(strips))]
     centres_y = [r * (tile + gap) + tile / 2 for r in range(n)]
     lay = layout(
-        height=height + 90, width=width + 200, margin={"l": 190, "r": 10, "t": 70, "b": 10}, dragmode=False,
+        height=height + 80, width=width + 180, margin={"l": 170, "r": 10, "t": 70, "b": 10}, dragmode=False,
         xaxis={"range": [-0.5, width - 0.5], "tickvals": centres_x, "ticktext": columns, "side": "top",
-               "showgrid": False, "zeroline": False, "fixedrange": True, "ticks": ""},
+               "showgrid": False, "zeroline": False, "fixedrange": True, "ticks": "", "tickangle": 0,
+               "tickfont": {"size": 11}},
         yaxis={"range": [height - 0.5, -0.5], "tickvals": centres_y, "ticktext": rows, "showgrid": False,
-               "zeroline": False, "fixedrange": True, "scaleanchor": "x", "ticks": ""},
+               "zeroline": False, "fixedrange": True, "scaleanchor": "x", "ticks": "", "tickfont": {"size": 11}},
     )
     return {"data": data, "layout": lay}
 
@@ -108,6 +109,7 @@ def errors(report: list[dict], single: list[dict], tau: tuple[float, float], flo
                  xaxis={"title": {"text": "block (×k: one block pixel = k input pixels)"}, **_block_ticks(report),
                         "showgrid": False},
                  yaxis={"title": {"text": "relative error (‖·‖ / ‖x∗ψ‖)"}, "type": "log", "gridcolor": "#eee",
+                        "dtick": 1, "exponentformat": "power",
                         "range": [math.log10(floor), math.log10(max(2.0, *bound, *lin))]})
     return {"data": data, "layout": lay}
 
@@ -191,27 +193,26 @@ def morlet(view, max_side: int = 61) -> dict:
 
 def relu(x: np.ndarray, parts: dict, threshold: float) -> dict:
     """ReLU(x − λ) = ½ absolute value with a dead zone + ½ soft-thresholding (the poster's panel)."""
-    specs = [("ReLU(x − λ)", parts["relu"], GREEN), ("even part: ½ max(|x| − λ, 0)", parts["even"], BLUE),
-             ("odd part: ½ sign(x) max(|x| − λ, 0)", parts["odd"], ORANGE)]
+    specs = [("ReLU(x − λ)", parts["relu"], GREEN), ("even: ½ max(|x|−λ, 0)", parts["even"], BLUE),
+             ("odd: ½ sign(x)·max(|x|−λ, 0)", parts["odd"], ORANGE)]
     lim = float(np.abs(x).max())
-    data, lay = [], layout(height=280, showlegend=False, margin={"l": 40, "r": 10, "t": 50, "b": 40}, annotations=[])
+    data, lay = [], layout(height=280, showlegend=False, margin={"l": 40, "r": 10, "t": 30, "b": 60}, annotations=[])
     for i, (name, y, color) in enumerate(specs):
         xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
         data.append({"type": "scatter", "mode": "lines", "x": _r(x, 3), "y": _r(y, 4), "xaxis": xa, "yaxis": ya,
                      "line": {"color": color, "width": 4}, "name": name,
                      "hovertemplate": "x %{x:.2f} → %{y:.2f}<extra>" + name + "</extra>"})
-        dom = [i * 0.355, i * 0.355 + 0.29]
+        dom = [i * 0.37, i * 0.37 + 0.26]
         suffix = "" if i == 0 else str(i + 1)
         lay[f"xaxis{suffix}"] = {"domain": dom, "anchor": ya, "range": [-lim, lim], "zeroline": True,
-                                 "zerolinecolor": "#444", "showgrid": False, "title": {"text": "x"}}
+                                 "zerolinecolor": "#444", "showgrid": False,
+                                 "title": {"text": f"<b>{name}</b>", "font": {"color": color, "size": 12}}}
         lay[f"yaxis{suffix}"] = {"anchor": xa, "range": [-lim / 2, lim], "zeroline": True, "zerolinecolor": "#444",
                                  "showgrid": False}
-        lay["annotations"].append({"text": f"<b>{name}</b>", "x": (dom[0] + dom[1]) / 2, "y": 1.13, "xref": "paper",
-                                   "yref": "paper", "showarrow": False, "font": {"color": color}})
-    for xpos, sym in ((0.3225, "="), (0.6775, "+")):
+    for xpos, sym in ((0.315, "="), (0.685, "+")):
         lay["annotations"].append({"text": f"<b>{sym}</b>", "x": xpos, "y": 0.5, "xref": "paper", "yref": "paper",
                                    "showarrow": False, "font": {"size": 30}})
-    lay["annotations"].append({"text": f"λ = {threshold:g}", "x": 0, "y": -0.22, "xref": "paper", "yref": "paper",
+    lay["annotations"].append({"text": f"λ = {threshold:g}", "x": 0, "y": 1.08, "xref": "paper", "yref": "paper",
                                "showarrow": False, "xanchor": "left", "font": {"color": GREY}})
     return {"data": data, "layout": lay}
 

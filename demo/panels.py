@@ -23,7 +23,8 @@ EXAMPLES = [("cat.jpg", "cat"), ("horse.jpg", "horse (drawing)"), ("rocket.jpg",
             ("astronaut.jpg", "astronaut"), ("grass.jpg", "grass"), ("gravel.jpg", "gravel"), ("brick.jpg", "brick")]
 TEXTURES = ("grass", "gravel", "brick")
 GAP = 4
-COLUMNS = ["|x∗ψθ| original", "|x∗ψθ| translated", "difference", "phase, original", "phase, translated"]
+COLUMNS = ["|x∗ψθ|<br>original", "|x∗ψθ|<br>translated", "difference<br>(transl. − orig.)",
+           "phase<br>original", "phase<br>translated"]
 
 
 def example_path(name: str) -> str:
@@ -31,7 +32,7 @@ def example_path(name: str) -> str:
 
 
 def tile_size(dm: DemoModel) -> int:
-    return 64 if dm.size <= 64 else 80
+    return 72 if dm.size <= 64 else 80
 
 
 def _blank(size: int) -> np.ndarray:
@@ -51,8 +52,8 @@ def _rows_scattering(dm, orig: Original, comp: Comparison, k: int, rank: int, si
         vmax = render.robust_max(ma, mb)
         rows.append([render.modulus_rgb(ma, vmax), render.modulus_rgb(mb, vmax), render.signed_rgb(mb - ma, vmax),
                      render.phase_rgb(a, vmax), render.phase_rgb(b, vmax)])
-        labels.append(f"<b>block {j}</b> · {H}×{W} px (×{info.scale * info.filters.stride})<br>"
-                      f"channel {ch} of {C}, θ{kk} = {math.degrees(info.filters.psi[kk].theta):.0f}°")
+        labels.append(f"<b>block {j}</b> · {H}×{W} (×{info.scale * info.filters.stride})<br>"
+                      f"ch {ch}/{C} · θ{kk} {math.degrees(info.filters.psi[kk].theta):.0f}°")
     return rows, labels
 
 
@@ -84,7 +85,8 @@ def maps_figure(dm: DemoModel, orig: Original, comp: Comparison, k: int, rank: i
     rows = [first] + rows
     labels = [f"<b>input</b> · {dm.size}×{dm.size} px"] + labels
     strips = [render.png_uri(render.stack([render.tile(r[c], size) for r in rows], GAP)) for c in range(5)]
-    columns = COLUMNS if dm.is_scattering else ["feature map, original", "translated", "difference", "—", "—"]
+    columns = COLUMNS if dm.is_scattering else ["feature map<br>original", "feature map<br>translated",
+                                                "difference", "—", "—"]
     return figures.maps(strips, columns, labels, size, GAP)
 
 

@@ -71,8 +71,8 @@ class App:
                            print_exception=False) from None
 
     def _analyze(self, image, dx, dy, boundary, model, orientation, channel):
-        if image is None or (isinstance(image, str) and not image):
-            raise gr.Error("Upload an image or pick an example first.", title="No image", print_exception=False)
+        if image is None or (isinstance(image, str) and not image):  # e.g. the upload box was just cleared
+            return ("**No image**: upload one or pick an example.",) + tuple(gr.skip() for _ in range(7))
         path = image if isinstance(image, str) else getattr(image, "path", None) or str(image)
         if model not in offered():
             raise gr.Error(f"Unknown or unavailable model {model!r}; choose one of: {', '.join(offered())}.",
@@ -163,7 +163,8 @@ class App:
                              "network's own blocks, whose inputs were subsampled (and aliased) on the way.")
             gr.Markdown("## Layer by layer")
             with gr.Row():
-                orientation = gr.Slider(0, 3, value=0, step=1, label="orientation θk", elem_id="orientation")
+                orientation = gr.Slider(0, 7, value=0, step=1, label="orientation θk (L = 4 for CIFAR-10, 8 for "
+                                        "ImageNet models)", elem_id="orientation")
                 channel = gr.Slider(0, 15, value=0, step=1, label="channel (0 = most energetic in each block)",
                                     elem_id="channel")
             with gr.Row():
@@ -186,7 +187,7 @@ class App:
                     morlet_plot = gr.Plot(label="A Morlet wavelet ψ", elem_id="morlet")
                     morlet_text = gr.Markdown(elem_classes=["caption"])
                     with gr.Row():
-                        m_block = gr.Slider(0, 7, value=0, step=1, label="scale: block")
+                        m_block = gr.Slider(0, 7, value=4, step=1, label="scale: block")
                         m_k = gr.Slider(0, 3, value=0, step=1, label="orientation θk")
                     _caption("A complex wavelet: real and imaginary parts in quadrature, a smooth modulus (1/σ wide in "
                              "frequency), and a phase that turns once per 2π/|ξ| pixels along ξ.")
@@ -214,8 +215,8 @@ class App:
                    channel.release, demo.load], self.analyze, inputs, outputs, api_name="analyze",
                   concurrency_limit=2, concurrency_id="analyze", trigger_mode="always_last")
             gallery.select(_pick_example, None, image, api_visibility="private")
-            model.change(self.model_changed, model, [orientation, m_block, m_k], api_visibility="private",
-                         queue=False)
+            gr.on([model.change, demo.load], self.model_changed, model, [orientation, m_block, m_k],
+                  api_visibility="private", queue=False)
             gr.on([m_block.release, m_k.release, model.change, demo.load], self.morlet, [model, m_block, m_k],
                   [morlet_plot, morlet_text], api_name="morlet", concurrency_limit=4, concurrency_id="explain")
             gr.on([lam.release, demo.load], self.relu, lam, relu_plot, api_name="relu", concurrency_limit=4,

@@ -133,7 +133,7 @@ def test_imagenette_model_and_orientation_clamp(app):
 
 @pytest.mark.parametrize("args,match", [
     ({"mode": "reflect"}, "boundary mode"), ({"model": "resnet50"}, "Unknown or unavailable model"),
-    ({"dx": 1e9}, "between"), ({"dy": math.nan}, "between"), ({"k": -1}, ">= 0"), ({"image": None}, "Upload"),
+    ({"dx": 1e9}, "between"), ({"dy": math.nan}, "between"), ({"k": -1}, ">= 0"),
 ])
 def test_invalid_inputs_are_refused_with_a_message(app, args, match):
     kw = {"dx": 0.5, "dy": 0.5, "mode": "circular", "model": "lscat_skip_cifar10", "k": 0, "rank": 0, "image": CAT}
@@ -142,6 +142,11 @@ def test_invalid_inputs_are_refused_with_a_message(app, args, match):
     with pytest.raises(gr.Error, match=match):
         app.analyze(None if image is None else str(image), kw["dx"], kw["dy"], kw["mode"], kw["model"], kw["k"],
                     kw["rank"])
+
+
+def test_no_image_says_so_and_leaves_the_rest(app):
+    out = app.analyze(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
+    assert "No image" in out[0] and all(o == gr.skip() for o in out[1:])
 
 
 def test_bad_images_raise_gr_error_and_odd_ones_get_notes(app, tmp_path):

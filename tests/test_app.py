@@ -1,0 +1,146 @@
+"""`python app.py` launched on a free port, driven through gradio_client: the `analyze` endpoint,
+bad inputs (clear messages, server keeps answering), upload limit, and 8 concurrent clients."""
+
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+from _demo_support import ACCEPTED, CAT, REFUSED, launched_app, make_files, rss_mb
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from demo.images import MAX_BYTES
+
+pytestmark = pytest.mark.slow
+MODEL = "lscat_skip_cifar10"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with launched_app() as (url, proc):
+        yield url, proc
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server[0], verbose=False, download_files=False)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return make_files(tmp_path_factory.mktemp("odd"))
+
+
+def analyze(client, path=CAT, dx=0.5, dy=0.25, mode="circular", model=MODEL, k=0, rank=0):
+    return client.predict(handle_file(str(path)), dx, dy, mode, model, k, rank, api_name="/analyze")
+
+
+def test_page_is_served_without_external_fonts_or_analytics(server):
+    with urllib.request.urlopen(server[0], timeout=10) as r:
+        html = r.read().decode()
+    assert r.status == 200 and "fonts.googleapis" not in html and "fonts.gstatic" not in html
+    with urllib.request.urlopen(server[0] + "config", timeout=10) as r:
+        config = json.loads(r.read())
+    assert "fonts.googleapis" not in json.dumps(config.get("theme_css", "")) + json.dumps(config.get("css", ""))
+
+
+def test_analyze_endpoint(client):
+    assert "/analyze" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    status, po, pt, line, maps, errors, phases, numbers = analyze(client)
+    assert "LScat+skip" in status and "untrained" in status
+    assert len(po["confidences"]) == 5 and po["label"] == po["confidences"][0]["label"]
+    assert len(pt["confidences"]) == 5 and "Top class" in line
+    assert maps["type"] == "plotly" and json.loads(maps["plot"])["data"][0]["type"] == "image"
+    assert len(json.loads(errors["plot"])["data"]) == 5 and len(json.loads(phases["plot"])["data"]) == 9
+    assert numbers["tau"] == {"dx": 0.5, "dy": 0.25} and len(numbers["blocks"]) == 8
+    single = [b["linear_error_all"] for b in numbers["single_wavelet"]]
+    assert single[-1] < single[0] / 4  # invariance improves with depth
+
+
+def test_analyze_imagenette_zero_padded(client):
+    out = analyze(client, dx=-1.5, dy=2.0, mode="zero", model="lscat_skip_imagenette", k=5, rank=1)
+    numbers = out[-1]
+    assert numbers["model"] == "lscat_skip_imagenette" and numbers["boundary"] == "zero"
+    assert len(numbers["blocks"]) == 11 and len(numbers["blocks"][0]["predicted_phase"]) == 8
+    assert {c["label"] for c in out[1]["confidences"]} <= {"tench", "English springer", "cassette player",
+                                                          "chain saw", "church", "French horn", "garbage truck",
+                                                          "gas pump", "golf ball", "parachute"}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_images_get_a_clear_message(client, files, name):
+    with pytest.raises(AppError, match=REFUSED[name][1]):
+        analyze(client, files[name])
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_odd_images_are_analysed_with_a_note(client, files, name):
+    status = analyze(client, files[name])[0]
+    if ACCEPTED[name][1]:
+        assert ACCEPTED[name][1] in status
+
+
+def test_wrong_extension_and_bad_values(client, tmp_path):
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello")
+    with pytest.raises(AppError, match="Invalid file type"):
+        analyze(client, txt)
+    with pytest.raises(AppError, match="maximum value 32"):
+        analyze(client, dx=1000.0)
+    with pytest.raises(AppError):
+        analyze(client, mode="reflect")
+    with pytest.raises(AppError):
+        analyze(client, model="resnet50")
+
+
+def test_upload_size_is_limited(server, client, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_BYTES + 1024))
+    with pytest.raises(Exception, match="(?i)413|too large|size|exceeds"):
+        analyze(client, big)
+    assert analyze(client)[-1]["model"] == MODEL  # still answering
+
+
+def test_eight_concurrent_clients(server):
+    """8 clients x 20 requests, each with its own shift: no errors, memory bounded."""
+    url, proc = server
+    errors, done = [], []
+    rss = [rss_mb(proc.pid)]
+
+    def worker(i):
+        c = Client(url, verbose=False, download_files=False)
+        img = handle_file(str(CAT))
+        for n in range(20):
+            try:
+                out = c.predict(img, round(0.1 + 0.13 * n + i, 2), 0.5, "circular", MODEL, n % 4, i % 3,
+                                api_name="/analyze")
+                assert len(out[-1]["blocks"]) == 8
+                done.append(1)
+            except Exception as e:  # collected, asserted below
+                errors.append(repr(e))
+            if n == 10 and i == 0:
+                rss.append(rss_mb(proc.pid))
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    rss.append(rss_mb(proc.pid))
+    assert not errors, errors[:3]
+    assert len(done) == 160
+    assert max(rss) < 3000, rss  # MB: bounded caches (6 originals, 6 translated branches)
+    assert rss[-1] - rss[1] < 400, rss  # no growth with the number of requests
+    print(f"160 requests in {time.monotonic() - t0:.1f} s, RSS MB {rss}")
+
+
+def test_still_answering_after_everything(server, client):
+    assert proc_alive(server[1])
+    assert analyze(client, dx=3.0)[-1]["tau"]["dx"] == 3.0
+
+
+def proc_alive(proc) -> bool:
+    return proc.poll() is None
