@@ -49,6 +49,7 @@ import datetime
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -657,7 +658,7 @@ def main(argv=None) -> int:
             print(f"{name:30s} {cfg['model']:22s} {cfg['dataset']:10s} {cfg['epochs']:4d} epochs, batch "
                   f"{cfg['batch_size']}, lr {cfg['lr']}")
         return 0
-    started = False
+    started, rank = False, 0
     try:
         cfg = config_from_args(args)
         if args.show:
@@ -669,11 +670,11 @@ def main(argv=None) -> int:
         if args.stop_after is not None and args.stop_after < 1:
             raise RecipeError("--stop-after must be >= 1")
         started = init_from_env()
-        command = " ".join(["python -m core.train"] + [a if " " not in a else repr(a) for a in
-                                                        (argv if argv is not None else sys.argv[1:])])
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            command = f"torchrun --nproc_per_node={os.environ['WORLD_SIZE']} -m core.train" + command[len(
-                "python -m core.train"):]
+        rank = rank_world()[0]
+        args_text = shlex.join(argv if argv is not None else sys.argv[1:])
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        launcher = f"torchrun --nproc_per_node={world} -m core.train" if world > 1 else "python -m core.train"
+        command = f"{launcher} {args_text}"
         final = train(cfg, out, resume=args.resume, stop_after=args.stop_after, progress=not args.no_progress,
                       command=command, export=args.export, export_dir=args.export_dir)
     except TrainingDiverged as e:
@@ -688,7 +689,7 @@ def main(argv=None) -> int:
     finally:
         if started:
             torch.distributed.destroy_process_group()
-    if rank_world()[0] == 0 and final is not None:
+    if rank == 0 and final is not None:
         if final.get("stopped"):
             print(f"stopped after {final['epochs_done']}/{final['epochs']} epochs; continue with --resume --out {out}")
         else:
