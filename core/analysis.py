@@ -206,10 +206,10 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         # complex abs's hypot.
         dims = (0, 2, 3)
         sq = lambda z: torch.view_as_real(z).square().sum(-1)
-        p = sq(w)
-        den = p.sum(dims, dtype=torch.float64)
+        m = a["modulus"][0] if "modulus" in a else sq(w).sqrt()  # forward_intermediates gives it
+        den = m.square().sum(dims, dtype=torch.float64)
         lin_num = sq(ws - phase_rotate(w, pred[None, :, None, None])).sum(dims, dtype=torch.float64)
-        mod_num = (sq(ws).sqrt() - p.sqrt()).square().sum(dims, dtype=torch.float64)
+        mod_num = (sq(ws).sqrt() - m).square().sum(dims, dtype=torch.float64)
         meas = measured_phase_shift(ws, w, dims=dims)
         out.append({
             "block": j,

@@ -216,13 +216,22 @@ class DilatedBank:
         power = torch.fft.fft2(gray.to(torch.complex128)).abs().square() * self.gain
         return ((power * self.d2).sum((-2, -1)) / power.sum((-2, -1)).clamp_min(1e-30)).sqrt()
 
-    def errors(self, z: torch.Tensor, zs: torch.Tensor, tau: tuple[float, float], sigma: torch.Tensor) -> list[dict]:
+    def reference(self, gray: torch.Tensor) -> dict:
+        """What :meth:`errors` needs from the untranslated image, computed once per image."""
+        z = self.coefficients(gray)
+        p = _abs2(z)
+        return {"z": z, "modulus": p.sqrt(), "norm2": p.sum((-2, -1), dtype=torch.float64),
+                "sigma": self.sigma_rms(gray)}
+
+    def errors(self, ref: dict, zs: torch.Tensor, tau: tuple[float, float]) -> list[dict]:
+        """Per block: errors of the translated image's coefficients ``zs`` against ``ref`` (from
+        :meth:`reference`), per orientation and over all of them, and the bounds."""
         from core.analysis import phase_rotate, predicted_phase_shift
 
         pred = predicted_phase_shift(self.xi, tau)
-        den = z.abs().square().sum((-2, -1)).double()
-        lin = (zs - phase_rotate(z, pred[:, None, None])).abs().square().sum((-2, -1)).double()
-        mod = (zs.abs() - z.abs()).square().sum((-2, -1)).double()
+        den, sigma = ref["norm2"], ref["sigma"]
+        lin = _abs2(zs - phase_rotate(ref["z"], pred[:, None, None])).sum((-2, -1), dtype=torch.float64)
+        mod = (_abs2(zs).sqrt() - ref["modulus"]).square().sum((-2, -1), dtype=torch.float64)
         out, i = [], 0
         for j, L in enumerate(self.L):
             s = slice(i, i + L)
@@ -234,6 +243,11 @@ class DilatedBank:
                         "modulus_error_all": float((mod[s].sum() / den[s].sum().clamp_min(1e-30)).sqrt()),
                         "bound": (math.hypot(*tau) * sigma[s]).tolist()})
         return out
+
+
+def _abs2(z: torch.Tensor) -> torch.Tensor:
+    """|z|^2 from the real view (no hypot)."""
+    return torch.view_as_real(z).square().sum(-1)
 
 
 def _freqs(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -127,7 +127,8 @@ def phases(report: list[dict], highlight: int | None = None) -> dict:
             "type": "scatter", "mode": "markers", "x": _r(r["predicted_phase"]), "y": _r(r["measured_phase"]),
             "name": f"block {r['block']} (×{r['scale']})",
             "marker": {"size": size, "color": f"rgba(47,120,183,{shade:.2f})", "line": {"width": 1, "color": "white"}},
-            "text": [f"block {r['block']}, θ{k}: error {r['linear_error'][k]:.2f}" for k in range(L)],
+            "text": [f"block {r['block']}, θ{k}, τ = ({r['tau_block'][1]:.3g}, {r['tau_block'][0]:.3g}) block px"
+                     f"<br>linear error {r['linear_error'][k]:.2f}" for k in range(L)],
             "hovertemplate": "%{text}<br>predicted %{x:.2f} rad<br>measured %{y:.2f} rad<extra></extra>",
         })
     ticks = {"tickvals": _r([-math.pi, -math.pi / 2, 0, math.pi / 2, math.pi]),

@@ -39,52 +39,70 @@ def _blank(size: int) -> np.ndarray:
     return np.full((size, size, 3), 242.0)
 
 
-def _rows_scattering(dm, orig: Original, comp: Comparison, k: int, rank: int, size: int):
-    rows, labels = [], []
-    for j, (a_blk, b_blk) in enumerate(zip(orig.blocks, comp.branch.blocks)):
-        info = a_blk["info"]
-        C, L, H, W = a_blk["wavelet"].shape
-        kk = min(k, L - 1)
-        ch = int(orig.ranking(j, kk)[min(rank, C - 1)])
-        a = a_blk["wavelet"][ch, kk].numpy()
-        b = b_blk["wavelet"][ch, kk].numpy()
-        ma, mb = np.abs(a), np.abs(b)
-        vmax = render.robust_max(ma, mb)
-        rows.append([render.modulus_rgb(ma, vmax), render.modulus_rgb(mb, vmax), render.signed_rgb(mb - ma, vmax),
-                     render.phase_rgb(a, vmax), render.phase_rgb(b, vmax)])
-        labels.append(f"<b>block {j}</b> · {H}×{W} (×{info.scale * info.filters.stride})<br>"
-                      f"ch {ch}/{C} · θ{kk} {math.degrees(info.filters.psi[kk].theta):.0f}°")
-    return rows, labels
+def _selection(dm: DemoModel, orig: Original, k: int, rank: int) -> list[dict]:
+    """Per block: the channel and orientation shown, the original's maps and its colour scale."""
+    rows = []
+    for j, blk in enumerate(orig.blocks):
+        if dm.is_scattering:
+            C, L, H, W = blk["wavelet"].shape
+            kk = min(k, L - 1)
+            ch = int(orig.ranking(j, kk)[min(rank, C - 1)])
+            a = blk["wavelet"][ch, kk].numpy()
+            info = blk["info"]
+            label = (f"<b>block {j}</b> · {H}×{W} (×{info.scale * info.filters.stride})<br>"
+                     f"ch {ch}/{C} · θ{kk} {math.degrees(info.filters.psi[kk].theta):.0f}°")
+        else:
+            C, H, W = blk["output"].shape
+            kk, ch = 0, int(orig.ranking(j, 0)[min(rank, C - 1)])
+            a = blk["output"][ch].numpy()
+            label = f"<b>{'stem' if j == 0 else f'stage {j}'}</b> · {H}×{W} px<br>channel {ch} of {C} (real: no phase)"
+        rows.append({"k": kk, "ch": ch, "a": a, "vmax": render.robust_max(a), "label": label})
+    return rows
 
 
-def _rows_features(orig: Original, comp: Comparison, rank: int, size: int):
-    rows, labels = [], []
-    for j, (a_blk, b_blk) in enumerate(zip(orig.blocks, comp.branch.blocks)):
-        C, H, W = a_blk["output"].shape
-        ch = int(orig.ranking(j, 0)[min(rank, C - 1)])
-        a, b = a_blk["output"][ch].numpy(), b_blk["output"][ch].numpy()
-        vmax = render.robust_max(a, b)
-        rows.append([render.signed_rgb(a, vmax), render.signed_rgb(b, vmax), render.signed_rgb(b - a, vmax),
-                     _blank(size), _blank(size)])
-        name = "stem" if j == 0 else f"stage {j}"
-        labels.append(f"<b>{name}</b> · {H}×{W} px<br>channel {ch} of {C} (real: no phase)")
-    return rows, labels
+def _strip(tiles: list[np.ndarray], size: int) -> str:
+    return render.jpeg_uri(render.stack([render.tile(t, size) for t in tiles], GAP))
+
+
+def _original_strips(dm: DemoModel, orig: Original, k: int, rank: int, size: int) -> dict:
+    """The original's columns, cached on the Original (they do not depend on the translation)."""
+    key = ("strips", k, rank)
+    if key not in orig.renders:
+        sel = _selection(dm, orig, k, rank)
+        blank = _blank(size)
+        if dm.is_scattering:
+            mod = [render.modulus_rgb(np.abs(r["a"]), r["vmax"]) for r in sel]
+            phase = [render.phase_rgb(r["a"], r["vmax"]) for r in sel]
+        else:
+            mod = [render.signed_rgb(r["a"], r["vmax"]) for r in sel]
+            phase = [blank for _ in sel]
+        orig.renders[key] = {"sel": sel, "modulus": _strip([orig.picture * 255] + mod, size),
+                             "phase": _strip([blank] + phase, size)}
+    return orig.renders[key]
 
 
 def maps_figure(dm: DemoModel, orig: Original, comp: Comparison, k: int, rank: int) -> dict:
-    """One row per block: moduli of the original and translated image, their difference (same
-    colour scale), and the phases (hue) with brightness = modulus. The top row is the input."""
+    """One row per block: moduli of the original and translated image, their difference, and the
+    phases (hue) with brightness = modulus, all on the original's colour scale. Top row: the input."""
     size = tile_size(dm)
-    a, b = orig.picture * 255, comp.branch.picture * 255
+    cached = _original_strips(dm, orig, k, rank, size)
+    sel = cached["sel"]
     diff = (comp.branch.picture - orig.picture).mean(-1)
-    first = [a, b, render.signed_rgb(diff, max(float(np.abs(diff).max()), 1e-3)), _blank(size), _blank(size)]
-    if dm.is_scattering:
-        rows, labels = _rows_scattering(dm, orig, comp, k, rank, size)
-    else:
-        rows, labels = _rows_features(orig, comp, rank, size)
-    rows = [first] + rows
-    labels = [f"<b>input</b> · {dm.size}×{dm.size} px"] + labels
-    strips = [render.png_uri(render.stack([render.tile(r[c], size) for r in rows], GAP)) for c in range(5)]
+    mod_t, diff_t, phase_t = [comp.branch.picture * 255], [render.signed_rgb(diff, max(float(np.abs(diff).max()),
+                                                                                       1e-3))], [_blank(size)]
+    for r, blk in zip(sel, comp.branch.blocks):
+        if dm.is_scattering:
+            b = blk["wavelet"][r["ch"], r["k"]].numpy()
+            mod_t.append(render.modulus_rgb(np.abs(b), r["vmax"]))
+            diff_t.append(render.signed_rgb(np.abs(b) - np.abs(r["a"]), r["vmax"]))
+            phase_t.append(render.phase_rgb(b, r["vmax"]))
+        else:
+            b = blk["output"][r["ch"]].numpy()
+            mod_t.append(render.signed_rgb(b, r["vmax"]))
+            diff_t.append(render.signed_rgb(b - r["a"], r["vmax"]))
+            phase_t.append(_blank(size))
+    strips = [cached["modulus"], _strip(mod_t, size), _strip(diff_t, size), cached["phase"], _strip(phase_t, size)]
+    labels = [f"<b>input</b> · {dm.size}×{dm.size} px"] + [r["label"] for r in sel]
     columns = COLUMNS if dm.is_scattering else ["feature map<br>original", "feature map<br>translated",
                                                 "difference", "—", "—"]
     return figures.maps(strips, columns, labels, size, GAP)

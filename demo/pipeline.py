@@ -66,9 +66,9 @@ class Original(Branch):
     notes: list[str] = field(default_factory=list)
     sigmas: list[list[float]] | None = None
     bank: DilatedBank | None = None
-    bank_z: torch.Tensor | None = None  # single dilated wavelets on the gray image
-    bank_sigma: torch.Tensor | None = None
+    bank_ref: dict | None = None  # single dilated wavelets on the gray image (DilatedBank.reference)
     _rankings: dict = field(default_factory=dict)
+    renders: dict = field(default_factory=dict)  # pictures of the original, per display choice
 
     def ranking(self, j: int, k: int) -> torch.Tensor:
         key = (j, k)
@@ -108,7 +108,8 @@ def _forward(dm: DemoModel, x: torch.Tensor, mode: str, lock: threading.Lock) ->
         if dm.is_scattering:
             with wavelet_padding(dm.model, "circular" if mode == "circular" else "reflect"):
                 logits, inter = dm.model.forward_intermediates(x)
-            blocks = [{"wavelet": d["wavelet"][0], "input": d["input"], "info": d["info"]} for d in inter]
+            blocks = [{"wavelet": d["wavelet"][0], "modulus": d["modulus"][0], "input": d["input"], "info": d["info"]}
+                      for d in inter]
         else:
             logits, inter = dm.model.forward_intermediates(x)
             blocks = [{"output": d["output"][0]} for d in inter]
@@ -147,7 +148,7 @@ class Pipeline:
                 b.pop("input")  # only needed for sigma_rms
             orig.bank = self.bank(dm)
             gray = x[0].double().mean(0)
-            orig.bank_z, orig.bank_sigma = orig.bank.coefficients(gray), orig.bank.sigma_rms(gray)
+            orig.bank_ref = orig.bank.reference(gray)
         return dm, key, self.originals.put(key, orig), True
 
     def shifted(self, dm: DemoModel, key: tuple, orig: Original, tau: tuple[float, float], mode: str) -> Comparison:
@@ -162,13 +163,15 @@ class Pipeline:
         probs, blocks = _forward(dm, xs, mode, self.store.run_locks[dm.key])
         for b in blocks:
             b.pop("input", None)
+            b.pop("modulus", None)  # only the original's moduli are reused
         branch = Branch(xs, picture(xs), probs, blocks)
         single = None
         if dm.is_scattering:
-            report = compare_blocks([{"wavelet": b["wavelet"][None], "info": b["info"]} for b in orig.blocks],
+            report = compare_blocks([{"wavelet": b["wavelet"][None], "modulus": b["modulus"][None], "info": b["info"]}
+                                     for b in orig.blocks],
                                     [{"wavelet": b["wavelet"][None]} for b in blocks], tau, sigmas=orig.sigmas)
             zs = orig.bank.coefficients(xs[0].double().mean(0))
-            single = orig.bank.errors(orig.bank_z, zs, tau, orig.bank_sigma)
+            single = orig.bank.errors(orig.bank_ref, zs, tau)
         else:
             changes = feature_change([{"output": b["output"][None]} for b in orig.blocks],
                                      [{"output": b["output"][None]} for b in blocks])

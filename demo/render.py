@@ -86,6 +86,15 @@ def stack(tiles: list[np.ndarray], gap: int, axis: int = 0) -> np.ndarray:
     return np.concatenate(parts, axis=axis)
 
 
+def jpeg_uri(rgb: np.ndarray, quality: int = 90) -> str:
+    """(h, w, 3) RGB -> data:image/jpeg;base64 URI; full chroma resolution, so that the tiles'
+    colour edges stay sharp. A quarter of the PNG's size and encoding time for these maps."""
+    a = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(a, "RGB").save(buf, format="JPEG", quality=quality, subsampling=0)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def png_uri(rgb: np.ndarray) -> str:
     """(h, w, 3) float/uint8 RGB -> data:image/png;base64 URI (plotly image traces accept it)."""
     a = np.clip(np.round(rgb), 0, 255).astype(np.uint8)

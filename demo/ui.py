@@ -142,7 +142,7 @@ class App:
                     gallery = gr.Gallery([(panels.example_path(f), c) for f, c in panels.EXAMPLES],
                                          label="…or pick an example (licences in demo/examples/LICENSES.md)",
                                          columns=4, height=190, allow_preview=False, object_fit="cover",
-                                         interactive=False, elem_id="examples")
+                                         interactive=False, buttons=[], elem_id="examples")
                     model = gr.Dropdown(choices, value=DEFAULT, label="Model", elem_id="model")
                     boundary = gr.Radio([("circular: exact Fourier shift", "circular"), ("zero-padded", "zero")],
                                         value="circular", label="Boundary", elem_id="boundary")

@@ -105,6 +105,12 @@ def test_upload_translate_and_look(browser, url):
     phases = plot_data(page, "phases")
     assert len(phases) == 9
 
+    # pick an example from the gallery: it replaces the upload and is analysed
+    page.click("#examples button[aria-label='Thumbnail 8 of 8']")
+    page.wait_for_selector("#image :text('brick')", timeout=60_000)
+    maps3 = wait_changed(page, lambda p: plot_data(p, "maps"), maps2)
+    assert maps3[0]["source"] != maps2[0]["source"]
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
     assert not page_errors, page_errors

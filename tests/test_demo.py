@@ -65,7 +65,7 @@ def test_analyze_outputs(app):
     assert numbers["tau"] == {"dx": 0.5, "dy": 0.5} and len(numbers["blocks"]) == 8
     m = fig(maps)
     assert [t["type"] for t in m["data"]] == ["image"] * 5
-    assert all(t["source"].startswith("data:image/png;base64,") for t in m["data"])
+    assert all(t["source"].startswith("data:image/jpeg;base64,") for t in m["data"])
     assert len(m["layout"]["yaxis"]["ticktext"]) == 9  # input + 8 blocks
     e = fig(errors)
     assert [t["name"] for t in e["data"][1:]] == ["single wavelet: linear", "single wavelet: modulus",

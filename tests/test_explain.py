@@ -159,9 +159,8 @@ def test_dilated_bank_matches_phase_shift_error(smooth_image):
     layers = explain.network_filters(CIFAR10)
     bank = explain.DilatedBank(layers, 64, 64)
     tau = (0.6, -0.8)
-    z = bank.coefficients(smooth_image)
     zs = bank.coefficients(translate(smooth_image, tau))
-    rep = bank.errors(z, zs, tau, bank.sigma_rms(smooth_image))
+    rep = bank.errors(bank.reference(smooth_image), zs, tau)
     i = 0
     for r in rep:
         for k in range(4):
