@@ -1,7 +1,9 @@
-"""Data: normalization constants and single-image preprocessing.
+"""Data: normalization constants, single-image preprocessing, and the data sets for training.
 
 Every model takes images normalized with the ImageNet mean and standard deviation, for every data
-set (CIFAR-10 included), as in the reference code (SPEC §3).
+set (CIFAR-10 included), as in the reference code (SPEC §3). ``preprocess`` (one PIL image -> model
+input) is what the demo uses; the second half of this file (``open_dataset``, ``decode``,
+``GpuLoader``, ``FolderLoader`` and the on-device augmentations) is what training and evaluation use.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ Why these choices (the reference recipe, SPEC §7, is 300 epochs of SGD lr 0.01,
 
 * batch 512 (CIFAR) / 256 (Imagenette) in bf16 autocast with channels_last: fills the GPU.
 * SGD with Nesterov momentum 0.9, a linear warmup then a linear decay to zero: the schedule that
-  short, budgeted runs (airbench, "budgeted training") find best; the peak lr 0.1 is the usual one
-  for batch 512 with label smoothing. P is scale-invariant (N divides by the pixel norm), so its
-  weight decay acts as an effective learning-rate control, as for convolutions followed by BatchNorm.
+  short, budgeted runs (airbench, "budgeted training") find best; peak lr 0.1, a common value for
+  batch 256-512 (the reference's 0.01 at batch 128 is for 300 epochs). P is scale-invariant (N
+  divides by the pixel norm), so its weight decay acts as an effective learning-rate control, as for
+  convolutions followed by BatchNorm. Not tuned on a GPU yet (docs/TRAINING.md).
 * weight decay 5e-4 on convolution, linear and P weights only (not on BatchNorm, biases or the
   non-linearities' thresholds, gains and biases: decaying a threshold towards 0 changes the model).
 * label smoothing 0.1; no EMA (with a decay to zero the last weights are already averaged enough).

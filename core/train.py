@@ -680,6 +680,10 @@ def main(argv=None) -> int:
     except TrainingDiverged as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    except torch.OutOfMemoryError:
+        print("error: out of GPU memory; lower --batch-size (the lr scales with it) or use a narrower model",
+              file=sys.stderr)
+        return 2
     except (TrainError, RecipeError, D.DataError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
