@@ -143,3 +143,15 @@ def test_shared_cifar_copy(tmp_path):
     assert len(ds) == 10_000 and ds.classes == list(D.CIFAR10_CLASSES)
     x, y = D.decode(ds, 32, limit=200)
     assert x.shape == (200, 3, 32, 32) and set(y.tolist()) == set(range(10))
+
+
+@pytest.mark.integration
+def test_shared_imagenette_copy(tmp_path):
+    tar = SHARED / "imagenette2-160-val.tar"
+    if not tar.is_file():
+        pytest.skip("../shared/data is not here")
+    subprocess.run(["tar", "-xf", str(tar), "-C", str(tmp_path)], check=True)
+    ds = D.open_dataset("imagenette", tmp_path, "val")  # torchvision.datasets.Imagenette, 160px
+    assert type(ds).__name__ == "Imagenette" and len(ds) == 3925 and list(ds.wnids) == list(D.IMAGENETTE_WNIDS)
+    x, y = D.decode(ds, 160, limit=40)
+    assert x.shape == (40, 3, 160, 160) and len(set(y.tolist())) > 5
