@@ -110,6 +110,16 @@ class EvalError(RuntimeError):
     pass
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with defaults, shown only where there is one and the help text does not already say it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default == [] or \
+                "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def load_model(name: str, weights: str | None):
     """(model in eval mode, card or {}, description) for a pretrained entry or registry name."""
     from core import pretrained
@@ -201,15 +211,15 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.evaluate", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", required=True, help="pretrained entry (e.g. lscat_skip_cifar10) or registry model")
+                                formatter_class=HelpFormatter)
+    p.add_argument("--model", required=True, help="pretrained entry or registry model (required)")
     p.add_argument("--weights", default=None, help="a .safetensors file; default: the shipped weights of --model")
-    p.add_argument("--data", required=True, help="data root (see core.data.open_dataset)")
+    p.add_argument("--data", required=True, help="data root: CIFAR-10, Imagenette or an ImageFolder (required)")
     p.add_argument("--split", default=None, help="test or val (default: test for cifar10, val otherwise)")
     p.add_argument("--dataset", default=None, choices=["cifar10", "imagenette", "folder"],
                    help="data set kind (default: from the model card)")
-    p.add_argument("--limit", type=int, default=None, help="evaluate a fixed random subset of N images")
-    p.add_argument("--batch-size", type=int, default=250)
+    p.add_argument("--limit", type=int, default=None, help="evaluate a fixed random subset of N images (default: all)")
+    p.add_argument("--batch-size", type=int, default=250, help="images per batch")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--shifts", type=int, nargs="*", default=[1, 2, 4], help="k values for shift consistency")
     p.add_argument("--seed", type=int, default=0, help="seed of the random shifts")

@@ -61,7 +61,7 @@ import torch.nn.functional as F
 
 from core import data as D
 from core.distributed import all_reduce_sum, init_from_env, is_dist, rank_world, sync_batchnorm
-from core.evaluate import run_evaluation, tensor_batches
+from core.evaluate import HelpFormatter, run_evaluation, tensor_batches
 from core.recipes import DEFAULTS, RecipeError, list_recipes, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -595,31 +595,36 @@ def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, report: boo
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m core.train", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = argparse.ArgumentParser(prog="python -m core.train", formatter_class=HelpFormatter,
                                 description="Train a model of the registry with a named recipe (core/recipes.py); "
                                             "writes config.json, log.jsonl, checkpoint.pt and final.json to --out.")
-    p.add_argument("--recipe", help="recipe name (see --list-recipes); not needed with --resume")
-    p.add_argument("--data", help="data root (CIFAR-10 / Imagenette / ImageFolder, see core.data.open_dataset)")
-    p.add_argument("--out", help="output folder (default: runs/<recipe>)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
-    p.add_argument("--budget-s", type=float, help="fit the epochs to this many seconds of wall time")
-    p.add_argument("--batch-size", type=int, help="override the global batch size")
-    p.add_argument("--lr", type=float, help="override the peak learning rate")
-    p.add_argument("--model", help="override the model (a core.models registry name)")
-    p.add_argument("--nonlinearity", help="override the non-linearity (mod, cst, ms, mc, tanh; relu, abs, ...)")
-    p.add_argument("--seed", type=int, help="override the seed")
-    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile")
-    p.add_argument("--device", help="auto, cpu, cuda, ...")
-    p.add_argument("--download", action="store_true", help="let torchvision download CIFAR-10 / Imagenette")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                   help='any other config key, e.g. --set limit_train=5000 --set \'build={"widths": [8, 16]}\'')
-    p.add_argument("--stop-after", type=int, help="end this call after N epochs (resume later)")
-    p.add_argument("--export", metavar="NAME", help="write the final weights + card as pretrained entry NAME")
-    p.add_argument("--export-dir", help="folder for --export (default: pretrained/)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars (the per-epoch lines stay)")
-    p.add_argument("--list-recipes", action="store_true", help="print the recipes and exit")
-    p.add_argument("--show", action="store_true", help="print the resolved configuration and exit")
+    add = p.add_argument
+    add("--recipe", help="recipe name (see --list-recipes); not needed with --resume")
+    add("--data", help="data root: CIFAR-10, Imagenette or an ImageFolder with train/ and test/ or val/ "
+                       "(required unless --resume)")
+    add("--out", help="output folder (default: runs/<recipe>)")
+    add("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    add("--epochs", type=int, help="epochs (default: the recipe's)")
+    add("--budget-s", type=float, help="fit the epochs to this many seconds of wall time "
+                                       "(default: the recipe's budget_s, None in every recipe)")
+    add("--batch-size", type=int, help="global batch size, split over DDP ranks (default: the recipe's)")
+    add("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    add("--model", help="a core.models registry name (default: the recipe's)")
+    add("--nonlinearity", help="mod, cst, ms, mc, tanh (scattering); relu, abs, thresh, tanh, pow (ResNets) "
+                               "(default: the model's)")
+    add("--seed", type=int, help="seed (default: the recipe's, 0)")
+    add("--compile", action=argparse.BooleanOptionalAction, default=None,
+        help="torch.compile the model (default: the recipe's; on in the GPU recipes)")
+    add("--device", help="auto, cpu, cuda, cuda:1, ... (default: auto: cuda if available)")
+    add("--download", action="store_true", help="let torchvision download CIFAR-10 / Imagenette")
+    add("--set", action="append", default=[], metavar="KEY=JSON",
+        help='any other config key, e.g. --set limit_train=5000 --set \'build={"widths": [8, 16]}\'')
+    add("--stop-after", type=int, help="end this call after N epochs (resume later)")
+    add("--export", metavar="NAME", help="write the final weights + card as pretrained entry NAME")
+    add("--export-dir", help="folder for --export (default: pretrained/)")
+    add("--no-progress", action="store_true", help="no progress bars (the per-epoch lines stay)")
+    add("--list-recipes", action="store_true", help="print the recipes and exit")
+    add("--show", action="store_true", help="print the resolved configuration and exit")
     return p.parse_args(argv)
 
 
