@@ -82,22 +82,33 @@ def test_top1_top5_and_padding_labels_ignored():
     assert r["n"] == 20 and r["top1"] == 0.5 and r["top5"] == 1.0
 
 
-@pytest.fixture
-def exported(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
     """A tiny trained lscat_skip_cifar10 exported as a pretrained entry, and its data."""
-    from core import pretrained
     from core.recipes import make_config
     from core.train import train
 
-    data = make_folder(tmp_path / "data", n_per_class=3, size=16)
+    tmp = tmp_path_factory.mktemp("exported")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    data = make_folder(tmp / "data", n_per_class=3, size=16)
     cfg = make_config("cifar10_lscat_skip", data=str(data), build={"widths": [4] * 8, "input_size": 16},
                       store_size=16, test_size=16, epochs=1, batch_size=10, bf16=False, compile=False,
                       channels_last=False, final_shifts=[1, 2, 4], workers=1)
-    final = train(cfg, tmp_path / "run", progress=False, export="lscat_skip_cifar10", export_dir=tmp_path / "pre")
-    card = json.loads((tmp_path / "pre" / "lscat_skip_cifar10.json").read_text())
+    final = train(cfg, tmp / "run", progress=False, export="lscat_skip_cifar10", export_dir=tmp / "pre")
+    torch.set_num_threads(n)
+    card = json.loads((tmp / "pre" / "lscat_skip_cifar10.json").read_text())
     assert card["build"]["widths"] == [4] * 8 and card["input_size"] == 16  # the tiny architecture
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "pre")
-    return data, tmp_path / "pre" / "lscat_skip_cifar10.safetensors", final
+    return data, tmp / "pre", final
+
+
+@pytest.fixture
+def exported(trained, monkeypatch):
+    from core import pretrained
+
+    data, pre, final = trained
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", pre)
+    return data, pre / "lscat_skip_cifar10.safetensors", final
 
 
 def test_cli_prints_json_last_line(exported, capsys):
