@@ -11,22 +11,13 @@ channel as a complex one with zero imaginary part, without spending work on that
 from __future__ import annotations
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from core.distributed import all_reduce_sum
 from core.filters import FilterSet
 from core.nonlinearities import ComplexNonlinearity
 from core.wavelet import WaveletTransform, full_precision
-
-
-def _all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
-    """Sum over DDP ranks, differentiably (like SyncBatchNorm); identity without DDP."""
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        from torch.distributed.nn.functional import all_reduce
-
-        return all_reduce(t)
-    return t
 
 
 class ComplexStandardization(nn.Module):
@@ -59,7 +50,7 @@ class ComplexStandardization(nn.Module):
             xf = full_precision(x)
             count = torch.tensor(float(x.numel() // x.shape[1]), device=x.device)
             sums = torch.cat([xf.sum(dim=(0, 2, 3)), xf.square().sum(dim=(0, 2, 3)), count[None]])
-            sums = _all_reduce_sum(sums)
+            sums = all_reduce_sum(sums)
             n_ch = x.shape[1]
             count = sums[-1]
             mean = sums[:n_ch] / count

@@ -8,7 +8,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# One intra-op thread: these tests use small tensors, for which thread start-up dominates.
+torch.set_num_threads(1)
 
 
 @pytest.fixture
