@@ -56,7 +56,7 @@ import time
 from pathlib import Path
 
 import torch
-import torch.distributed.nn.functional  # noqa: F401  (the DDP + compile check)
+import torch.distributed._functional_collectives as fc
 import torch.nn.functional as F
 
 from core import data as D
@@ -352,9 +352,11 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
 
         fwd = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     evm = model
-    if cfg["compile"] and world > 1 and hasattr(torch.distributed.nn.functional, "_not_supported_under_compile"):
-        raise TrainError("torch.compile refuses the all-reduce of core/layers.py's Std layers under DDP in torch "
-                         f"{torch.__version__}; pass --no-compile")
+    if cfg["compile"] and world > 1 and not hasattr(fc, "all_reduce_backward"):
+        # core.distributed.all_reduce_sum then falls back to torch.distributed.nn.functional.all_reduce,
+        # which torch.compile refuses.
+        raise TrainError(f"torch {torch.__version__} has no differentiable functional all-reduce for the Std layers "
+                         "under torch.compile + DDP; pass --no-compile")
     if cfg["compile"]:
         warm_caches(model, cfg, dev)
         fwd, evm = torch.compile(fwd), torch.compile(model)
