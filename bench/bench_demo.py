@@ -5,6 +5,7 @@
 Starts app.py on a free port and reports (JSON on stdout, one line per figure):
   * startup: seconds from process start until the page answers (HTTP 200), and until the first
     `analyze` call (which waits for the default model) has returned;
+  * the round trip of a trivial endpoint (`relu`), i.e. gradio_client's own overhead;
   * per model, a translation update: the `analyze` latency when only (dx, dy) changes (the image is
     cached, so only the translated branch is computed), median and p90 over --updates calls with
     distinct shifts, after one warm-up call per model.
@@ -73,12 +74,19 @@ def main() -> int:
         img = handle_file(str(EXAMPLE))
         client.predict(img, 0.5, 0.0, "circular", args.models[0], 0, 0, api_name="/analyze")
         t_first = time.monotonic() - t0
+        for model in args.models:  # every model built and this image cached before timing anything
+            client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
+        trivial = []
+        for _ in range(20):  # gradio_client's own round trip (it polls for messages every 50 ms)
+            t = time.perf_counter()
+            client.predict(0.5, api_name="/relu")
+            trivial.append(time.perf_counter() - t)
         out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
                "load_before": os.getloadavg(), "torch": torch.__version__, "gradio": gradio.__version__,
-               "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2)}
+               "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2),
+               "trivial_endpoint_median_ms": round(1000 * statistics.median(trivial), 1)}
         print(json.dumps(out), flush=True)
         for model in args.models:
-            client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")  # warm: image cached
             times = []
             for i in range(args.updates):
                 dx, dy = 0.1 + 0.37 * i, -0.05 * i  # distinct shifts: no translated-branch cache hit

@@ -201,15 +201,15 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         xi = info.xi_block  # (L, 2)
         pred = predicted_phase_shift(xi, tau_b)  # (L,)
         w, ws = a["wavelet"][0], b["wavelet"][0]  # (C, L, H, W)
-        # Squared norms per orientation (sums in float64); the errors over all orientations sum
-        # numerators and denominators (||e^{i pred} w|| = ||w||). |z|^2 from the real view avoids
-        # complex abs's hypot.
+        # Squared norms per orientation (float32 sums, float64 ratios); the errors over all orientations sum
+        # numerators and denominators (||e^{i pred} w|| = ||w||). |z|^2 as re^2 + im^2 is several
+        # times faster on a CPU than complex abs (hypot) or a reduction over the real view.
         dims = (0, 2, 3)
-        sq = lambda z: torch.view_as_real(z).square().sum(-1)
+        sq = lambda z: z.real.square() + z.imag.square()
         m = a["modulus"][0] if "modulus" in a else sq(w).sqrt()  # forward_intermediates gives it
-        den = m.square().sum(dims, dtype=torch.float64)
-        lin_num = sq(ws - phase_rotate(w, pred[None, :, None, None])).sum(dims, dtype=torch.float64)
-        mod_num = (sq(ws).sqrt() - m).square().sum(dims, dtype=torch.float64)
+        den = m.square().sum(dims).double()
+        lin_num = sq(ws - phase_rotate(w, pred[None, :, None, None])).sum(dims).double()
+        mod_num = (sq(ws).sqrt() - m).square().sum(dims).double()
         meas = measured_phase_shift(ws, w, dims=dims)
         out.append({
             "block": j,

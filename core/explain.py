@@ -220,7 +220,7 @@ class DilatedBank:
         """What :meth:`errors` needs from the untranslated image, computed once per image."""
         z = self.coefficients(gray)
         p = _abs2(z)
-        return {"z": z, "modulus": p.sqrt(), "norm2": p.sum((-2, -1), dtype=torch.float64),
+        return {"z": z, "modulus": p.sqrt(), "norm2": p.sum((-2, -1)).double(),
                 "sigma": self.sigma_rms(gray)}
 
     def errors(self, ref: dict, zs: torch.Tensor, tau: tuple[float, float]) -> list[dict]:
@@ -230,8 +230,8 @@ class DilatedBank:
 
         pred = predicted_phase_shift(self.xi, tau)
         den, sigma = ref["norm2"], ref["sigma"]
-        lin = _abs2(zs - phase_rotate(ref["z"], pred[:, None, None])).sum((-2, -1), dtype=torch.float64)
-        mod = (_abs2(zs).sqrt() - ref["modulus"]).square().sum((-2, -1), dtype=torch.float64)
+        lin = _abs2(zs - phase_rotate(ref["z"], pred[:, None, None])).sum((-2, -1)).double()
+        mod = (_abs2(zs).sqrt() - ref["modulus"]).square().sum((-2, -1)).double()
         out, i = [], 0
         for j, L in enumerate(self.L):
             s = slice(i, i + L)
@@ -246,8 +246,8 @@ class DilatedBank:
 
 
 def _abs2(z: torch.Tensor) -> torch.Tensor:
-    """|z|^2 from the real view (no hypot)."""
-    return torch.view_as_real(z).square().sum(-1)
+    """|z|^2 as re^2 + im^2 (no hypot; much faster on a CPU than a reduction over the real view)."""
+    return z.real.square() + z.imag.square()
 
 
 def _freqs(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
