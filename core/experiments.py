@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import shutil
 import sys
 import time
@@ -102,7 +103,8 @@ class ExperimentError(RuntimeError):
 
 
 def slug(label: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
+    """Row label -> folder / command-line name: "Scat (P fixed)" -> "scat_p_fixed"."""
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
 
 def run_config(table: Table, row: Row, seed: int, data: str, epochs: int | None, smoke: bool, device: str | None):
@@ -138,7 +140,7 @@ def run_table(name: str, data: str, seeds: list[int], out: Path, docs: Path, epo
     from core.train import train
 
     table = TABLES[name]
-    chosen = [r for r in table.rows if rows is None or r.label in rows]
+    chosen = [r for r in table.rows if rows is None or r.label in rows or slug(r.label) in rows]
     if rows is not None and len(chosen) != len(set(rows)):
         raise ExperimentError(f"unknown row(s) in {rows}; {name} has {', '.join(r.label for r in table.rows)}")
     results = []
@@ -367,7 +369,7 @@ def list_runs(seeds: list[int]) -> str:
         opt = "--cifar10" if table.dataset == "cifar10" else "--imagenette"
         out.append(f"{name}: {table.title}")
         for row in table.rows:
-            out.append(f"  python -m core.experiments {name} {opt} ROOT --rows {row.label!r} "
+            out.append(f"  python -m core.experiments {name} {opt} ROOT --rows {slug(row.label)} "
                        f"--seeds {' '.join(map(str, seeds))}")
     out.append("layers: class-mean separation by block (needs table2's mod and cst, seed 0)")
     out.append("  python -m core.experiments layers --cifar10 ROOT")
@@ -381,7 +383,7 @@ def parse_args(argv=None):
     p.add_argument("--cifar10", help="CIFAR-10 root (torchvision format or the JPEG ImageFolder copy)")
     p.add_argument("--imagenette", help="Imagenette root (holding imagenette2-160/)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds per row (default: 0; use 0 1 2 for ±)")
-    p.add_argument("--rows", nargs="+", help="only these rows (labels as in `list`)")
+    p.add_argument("--rows", nargs="+", help="only these rows (labels or their slugs, as in `list`)")
     p.add_argument("--epochs", type=int,
                    help=f"override the short recipe's epochs (default: {SHORT['cifar10']['epochs']})")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "experiments", help="run folders (default: %(default)s)")
