@@ -76,8 +76,9 @@ def _original_strips(dm: DemoModel, orig: Original, k: int, rank: int, size: int
         else:
             mod = [render.signed_rgb(r["a"], r["vmax"]) for r in sel]
             phase = [blank for _ in sel]
+        wheel = render.phase_wheel(size) if dm.is_scattering else blank
         orig.renders[key] = {"sel": sel, "modulus": _strip([orig.picture * 255] + mod, size),
-                             "phase": _strip([blank] + phase, size)}
+                             "phase": _strip([wheel] + phase, size)}
     return orig.renders[key]
 
 
@@ -88,8 +89,9 @@ def maps_figure(dm: DemoModel, orig: Original, comp: Comparison, k: int, rank: i
     cached = _original_strips(dm, orig, k, rank, size)
     sel = cached["sel"]
     diff = (comp.branch.picture - orig.picture).mean(-1)
-    mod_t, diff_t, phase_t = [comp.branch.picture * 255], [render.signed_rgb(diff, max(float(np.abs(diff).max()),
-                                                                                       1e-3))], [_blank(size)]
+    mod_t = [comp.branch.picture * 255]
+    diff_t = [render.signed_rgb(diff, max(float(np.abs(diff).max()), 1e-3))]
+    phase_t = [render.scale_bars(size) if dm.is_scattering else _blank(size)]
     for r, blk in zip(sel, comp.branch.blocks):
         if dm.is_scattering:
             b = blk["wavelet"][r["ch"], r["k"]].numpy()

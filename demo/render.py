@@ -60,6 +60,22 @@ def phase_rgb(z: np.ndarray, vmax: float) -> np.ndarray:
     return np.stack([r, g, b], axis=-1) * 255
 
 
+def phase_wheel(size: int) -> np.ndarray:
+    """Legend of :func:`phase_rgb`: hue = angle (0 to the right, row axis down), brightness = radius."""
+    c = (np.arange(size) - (size - 1) / 2) / (size / 2 - 1)
+    z = c[None, :] + 1j * c[:, None]
+    rgb = phase_rgb(np.where(np.abs(z) <= 1, z, 0), 1.0)
+    rgb[np.abs(z) > 1] = 255
+    return rgb
+
+
+def scale_bars(size: int) -> np.ndarray:
+    """Legend of :func:`modulus_rgb` (top: 0 -> max) and :func:`signed_rgb` (bottom: -max -> +max)."""
+    t = np.linspace(0, 1, size)[None, :].repeat(size // 2 - 2, 0)
+    gap = np.full((4, size, 3), 255.0)
+    return np.concatenate([modulus_rgb(t, 1), gap, signed_rgb(2 * t - 1, 1)])[:size]
+
+
 def robust_max(*arrays: np.ndarray, q: float = 99.5) -> float:
     """A shared colour range: the q-th percentile of the absolute values of all arrays."""
     v = np.concatenate([np.abs(a).ravel() for a in arrays])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import gradio as gr
 
@@ -57,8 +58,11 @@ class App:
         Returns:
             status, top-5 original, top-5 translated, top-class line, maps figure, error figure, phase figure, numbers.
         """
+        t0 = time.perf_counter()
         try:
-            return self._analyze(image, dx, dy, boundary, model, orientation, channel)
+            out = self._analyze(image, dx, dy, boundary, model, orientation, channel)
+            log.info("analyze %s dx=%s dy=%s %s: %.0f ms", model, dx, dy, boundary, 1000 * (time.perf_counter() - t0))
+            return out
         except gr.Error:
             raise
         except ImageError as e:
@@ -172,7 +176,8 @@ class App:
                     maps = gr.Plot(label="Wavelet coefficients, block by block", elem_id="maps")
                     _caption("Left to right: |x∗ψθ| of the original and translated image, their difference (same "
                              "colour scale: orange negative, blue positive), then the phase as hue with brightness = "
-                             "modulus. Deeper blocks: the moduli stop changing while the phases still rotate.")
+                             "modulus (legends in the top row). ×k: one block pixel is k input pixels. Deeper blocks: "
+                             "the moduli change less while the phases still rotate.")
                 with gr.Column(scale=2):
                     phases = gr.Plot(label="Measured against predicted phase shift", elem_id="phases")
                     _caption("One point per block and orientation (darker = deeper; the selected θ is larger). On "

@@ -149,6 +149,7 @@ def test_no_image_says_so_and_leaves_the_rest(app):
     assert "No image" in out[0] and all(o == gr.skip() for o in out[1:])
 
 
+@pytest.mark.filterwarnings("ignore:CMYK image")  # gr.Warning outside a request context warns
 def test_bad_images_raise_gr_error_and_odd_ones_get_notes(app, tmp_path):
     files = make_files(tmp_path)
     with pytest.raises(gr.Error, match="not an image"):
