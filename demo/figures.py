@@ -194,8 +194,8 @@ def morlet(view, max_side: int = 61) -> dict:
 
 def relu(x: np.ndarray, parts: dict, threshold: float) -> dict:
     """ReLU(x − λ) = ½ absolute value with a dead zone + ½ soft-thresholding (the poster's panel)."""
-    specs = [("ReLU(x − λ)", parts["relu"], GREEN), ("even: ½ max(|x|−λ, 0)", parts["even"], BLUE),
-             ("odd: ½ sign(x)·max(|x|−λ, 0)", parts["odd"], ORANGE)]
+    specs = [("ReLU(x − λ)", parts["relu"], GREEN), ("even: ½ (|x| − λ)₊", parts["even"], BLUE),
+             ("odd: ½ sign(x) (|x| − λ)₊", parts["odd"], ORANGE)]
     lim = float(np.abs(x).max())
     data, lay = [], layout(height=280, showlegend=False, margin={"l": 40, "r": 10, "t": 30, "b": 60}, annotations=[])
     for i, (name, y, color) in enumerate(specs):
