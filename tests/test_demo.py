@@ -228,21 +228,16 @@ def test_shipped_weights_light_up(weights_dir):
     assert fig(out[4])["layout"]["xaxis"]["ticktext"][0].startswith("feature map")
 
 
-def test_corrupt_weights_fall_back_to_untrained(weights_dir):
+def test_corrupt_weights_fall_back_to_untrained(weights_dir, monkeypatch):
     path = pretrained.weights_path("lscat_skip_cifar10")
     path.write_bytes(path.read_bytes()[:-100] + b"\0" * 100)
-    store = ModelStore()
-    dm = store._load("lscat_skip_cifar10") if False else None  # noqa: F841 (built below, lazily)
-    torch.manual_seed(0)
-    original = pretrained.build_untrained
 
     def small_untrained(name, seed=0):  # keep the test fast: a narrow untrained model
         torch.manual_seed(seed)
         return build_model(pretrained.ENTRIES[name].model, **SMALL[name]).eval()
 
-    pretrained.build_untrained = small_untrained
-    try:
-        dm = store.get("lscat_skip_cifar10")
-    finally:
-        pretrained.build_untrained = original
+    monkeypatch.setattr(pretrained, "build_untrained", small_untrained)
+    dm = ModelStore().get("lscat_skip_cifar10")
     assert not dm.trained and "corrupt" in dm.problem and "could not be loaded" in dm.banner()
+    out = App(ModelStore()).analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    assert "untrained" in out[0] and out[-1]["trained"] is False
