@@ -160,11 +160,9 @@ class App:
                         pred_t = gr.Label(num_top_classes=5, label="Translated: top-5", elem_id="pred_translated")
                     change = gr.Markdown(elem_id="change")
                     errors = gr.Plot(label="Relative error against depth", elem_id="errors")
-                    _caption("Orange: linear coefficients (τ·x)∗ψ against the prediction e^{−iξ·τ}(x∗ψ); blue: "
-                             "moduli |(τ·x)∗ψ| against |x∗ψ|. Dotted: each block's wavelet, dilated to input pixels, "
-                             "applied to the image: the error stays under the dashed σ|τ| bound and falls with "
-                             "depth, since a τ-pixel shift is τ/k pixels for a wavelet k times wider. Solid: the "
-                             "network's own blocks, whose inputs were subsampled (and aliased) on the way.")
+                    _caption("Orange: (τ·x)∗ψ against e^{−iξ·τ}(x∗ψ); blue: |(τ·x)∗ψ| against |x∗ψ|. Dotted: each "
+                             "block's wavelet alone, dilated to input pixels: under the dashed σ|τ| bound, falling "
+                             "with depth. Solid: the network's blocks, fed by subsampled earlier blocks.")
             gr.Markdown("## Layer by layer")
             with gr.Row():
                 orientation = gr.Slider(0, 7, value=0, step=1, label="orientation θk (L = 4 for CIFAR-10, 8 for "
@@ -174,15 +172,13 @@ class App:
             with gr.Row():
                 with gr.Column(scale=3):
                     maps = gr.Plot(label="Wavelet coefficients, block by block", elem_id="maps")
-                    _caption("Left to right: |x∗ψθ| of the original and translated image, their difference (same "
-                             "colour scale: orange negative, blue positive), then the phase as hue with brightness = "
-                             "modulus (legends in the top row). ×k: one block pixel is k input pixels. Deeper blocks: "
-                             "the moduli change less while the phases still rotate.")
+                    _caption("Deep blocks: the moduli (blue) barely change while the phases (hue, brightness = "
+                             "modulus) still rotate. Difference on the moduli's scale: orange −, blue +; legends in "
+                             "the top row; ×k: one block pixel is k input pixels.")
                 with gr.Column(scale=2):
                     phases = gr.Plot(label="Measured against predicted phase shift", elem_id="phases")
-                    _caption("One point per block and orientation (darker = deeper; the selected θ is larger). On "
-                             "the diagonal, the translation is exactly a phase shift −ξ·τ, with τ in that block's "
-                             "pixels.")
+                    _caption("On the diagonal, the translation is exactly the phase shift −ξ·τ (τ in that block's "
+                             "pixels). Darker = deeper; the selected θ is larger.")
                     with gr.Accordion("The numbers (also returned by the API)", open=False):
                         numbers = gr.JSON(label="analysis", elem_id="numbers")
 
@@ -194,8 +190,8 @@ class App:
                     with gr.Row():
                         m_block = gr.Slider(0, 7, value=4, step=1, label="scale: block")
                         m_k = gr.Slider(0, 3, value=0, step=1, label="orientation θk")
-                    _caption("A complex wavelet: real and imaginary parts in quadrature, a smooth modulus (1/σ wide in "
-                             "frequency), and a phase that turns once per 2π/|ξ| pixels along ξ.")
+                    _caption("Real and imaginary parts in quadrature, a smooth modulus, and a phase that turns once "
+                             "every 2π/|ξ| pixels along ξ.")
                 with gr.Column():
                     relu_plot = gr.Plot(label="ReLU = absolute value + soft-thresholding", elem_id="relu")
                     lam = gr.Slider(0, 1.5, value=0.5, step=0.05, label="bias λ")
@@ -210,9 +206,9 @@ class App:
                         tex_b = gr.Dropdown(list(panels.TEXTURES), value="brick", label="class B (texture)")
                         s_j = gr.Slider(0, 2, value=0, step=1, label="wavelet scale j (σ = 0.8·2^j px)")
                         s_k = gr.Slider(0, 3, value=1, step=1, label="orientation θk")
-                    _caption("Coefficients x∗ψ(u) of two textures at many positions u (= translations): both clouds "
-                             "are circularly symmetric around 0, so a linear classifier sees the same mean. Their "
-                             "moduli have different means: phase collapse separates the classes.")
+                    _caption("x∗ψ(u) of two textures over many positions u (= translations): both clouds are "
+                             "centred on 0, the same class mean; their moduli are not: phase collapse separates the "
+                             "classes.")
 
             inputs = [image, dx, dy, boundary, model, orientation, channel]
             outputs = [status, pred_o, pred_t, change, maps, errors, phases, numbers]
