@@ -107,10 +107,10 @@ def errors(report: list[dict], single: list[dict], tau: tuple[float, float], flo
     lay = layout(height=420, legend={"orientation": "h", "y": -0.28, "x": 0},
                  margin={"l": 70, "r": 20, "t": 20, "b": 130},
                  xaxis={"title": {"text": "block (×k: one block pixel = k input pixels)"}, **_block_ticks(report),
-                        "showgrid": False},
+                        "showgrid": False, "zeroline": False},
                  yaxis={"title": {"text": "relative error (‖·‖ / ‖x∗ψ‖)"}, "type": "log", "gridcolor": "#eee",
                         "dtick": 1, "exponentformat": "power",
-                        "range": [math.log10(floor), math.log10(max(2.0, *bound, *lin))]})
+                        "range": [math.log10(floor), math.log10(1.5 * max(2.0, *bound, *lin))]})
     return {"data": data, "layout": lay}
 
 

@@ -135,8 +135,8 @@ class App:
         with gr.Blocks(title="Phase collapse: translations as phase shifts", analytics_enabled=False) as demo:
             gr.Markdown("# Phase collapse: watch translations become phase shifts\n"
                         "Complex wavelets turn a small translation τ into a phase shift, "
-                        "(τ·x)∗ψ ≈ e^{−iξ·τ}(x∗ψ); the modulus |x∗ψ| removes it. Move the image and see it happen, "
-                        "block by block, in a learned scattering network (Guth, Zarka, Mallat, ICLR 2022).")
+                        "(τ·x)∗ψ ≈ e<sup>−iξ·τ</sup>(x∗ψ); the modulus |x∗ψ| removes it. Move the image and see "
+                        "it happen, block by block, in a learned scattering network (Guth, Zarka, Mallat, ICLR 2022).")
             status = gr.Markdown(elem_id="status")
             with gr.Row():
                 with gr.Column(scale=1, min_width=300):
@@ -145,7 +145,7 @@ class App:
                                     elem_id="image")
                     gallery = gr.Gallery([(panels.example_path(f), c) for f, c in panels.EXAMPLES],
                                          label="…or pick an example (licences in demo/examples/LICENSES.md)",
-                                         columns=4, height=190, allow_preview=False, object_fit="cover",
+                                         columns=4, height=240, allow_preview=False, object_fit="cover",
                                          interactive=False, buttons=[], elem_id="examples")
                     model = gr.Dropdown(choices, value=DEFAULT, label="Model", elem_id="model")
                     boundary = gr.Radio([("circular: exact Fourier shift", "circular"), ("zero-padded", "zero")],
@@ -160,9 +160,10 @@ class App:
                         pred_t = gr.Label(num_top_classes=5, label="Translated: top-5", elem_id="pred_translated")
                     change = gr.Markdown(elem_id="change")
                     errors = gr.Plot(label="Relative error against depth", elem_id="errors")
-                    _caption("Orange: (τ·x)∗ψ against e^{−iξ·τ}(x∗ψ); blue: |(τ·x)∗ψ| against |x∗ψ|. Dotted: each "
-                             "block's wavelet alone, dilated to input pixels: under the dashed σ|τ| bound, falling "
-                             "with depth. Solid: the network's blocks, fed by subsampled earlier blocks.")
+                    _caption("Orange: (τ·x)∗ψ against e<sup>−iξ·τ</sup>(x∗ψ); blue: |(τ·x)∗ψ| against |x∗ψ|. "
+                             "Dotted: each block's wavelet alone, dilated to input pixels: under the dashed σ|τ| "
+                             "bound, falling with depth. Solid: the network's blocks, fed by subsampled earlier "
+                             "blocks.")
             gr.Markdown("## Layer by layer")
             with gr.Row():
                 orientation = gr.Slider(0, 7, value=0, step=1, label="orientation θk (L = 4 for CIFAR-10, 8 for "
