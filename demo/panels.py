@@ -77,6 +77,8 @@ def _original_strips(dm: DemoModel, orig: Original, k: int, rank: int, size: int
             mod = [render.signed_rgb(r["a"], r["vmax"]) for r in sel]
             phase = [blank for _ in sel]
         wheel = render.phase_wheel(size) if dm.is_scattering else blank
+        while len(orig.renders) >= 16:  # bounded: a few display choices per image
+            orig.renders.pop(next(iter(orig.renders)))
         orig.renders[key] = {"sel": sel, "modulus": _strip([orig.picture * 255] + mod, size),
                              "phase": _strip([wheel] + phase, size)}
     return orig.renders[key]

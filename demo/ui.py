@@ -132,7 +132,8 @@ class App:
     # -- layout -----------------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
         choices = [(LABELS[k], k) for k in offered()]
-        with gr.Blocks(title="Phase collapse: translations as phase shifts", analytics_enabled=False) as demo:
+        with gr.Blocks(title="Phase collapse: translations as phase shifts", analytics_enabled=False,
+                       delete_cache=(3600, 3600)) as demo:  # uploads older than an hour are deleted hourly
             gr.Markdown("# Phase collapse: watch translations become phase shifts\n"
                         "Complex wavelets turn a small translation τ into a phase shift, "
                         "(τ·x)∗ψ ≈ e<sup>−iξ·τ</sup>(x∗ψ); the modulus |x∗ψ| removes it. Move the image and see "
