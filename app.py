@@ -21,6 +21,7 @@ from demo.ui import CSS, App, theme  # noqa: E402
 
 torch.set_num_threads(max(1, min(os.cpu_count() or 1, int(os.environ.get("PHASE_COLLAPSE_THREADS", "16")))))
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own local start-up probes
 
 
 def create_app() -> tuple[App, object]:
