@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -60,6 +61,7 @@ def phase_rgb(z: np.ndarray, vmax: float) -> np.ndarray:
     return np.stack([r, g, b], axis=-1) * 255
 
 
+@lru_cache(maxsize=8)
 def phase_wheel(size: int) -> np.ndarray:
     """Legend of :func:`phase_rgb`: hue = angle (0 to the right, row axis down), brightness = radius."""
     c = (np.arange(size) - (size - 1) / 2) / (size / 2 - 1)
@@ -69,6 +71,7 @@ def phase_wheel(size: int) -> np.ndarray:
     return rgb
 
 
+@lru_cache(maxsize=8)
 def scale_bars(size: int) -> np.ndarray:
     """Legend of :func:`modulus_rgb` (top: 0 -> max) and :func:`signed_rgb` (bottom: -max -> +max)."""
     t = np.linspace(0, 1, size)[None, :].repeat(size // 2 - 2, 0)
