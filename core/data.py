@@ -33,6 +33,13 @@ def normalize(x: torch.Tensor, mean=MEAN, std=STD) -> torch.Tensor:
     return (x - m) / s
 
 
+def denormalize(x: torch.Tensor, mean=MEAN, std=STD) -> torch.Tensor:
+    """Inverse of :func:`normalize`: normalized (..., 3, H, W) -> [0, 1] scale (not clamped)."""
+    m = torch.tensor(mean, dtype=x.dtype, device=x.device)[:, None, None]
+    s = torch.tensor(std, dtype=x.dtype, device=x.device)[:, None, None]
+    return x * s + m
+
+
 def to_tensor(img: Image.Image) -> torch.Tensor:
     """PIL RGB image -> float (3, H, W) in [0, 1]."""
     import numpy as np

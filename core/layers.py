@@ -65,13 +65,23 @@ class ComplexStandardization(nn.Module):
         scale = torch.rsqrt(self._per_real_channel(var) + self.eps)
         return ((x - mean.to(x.dtype)[:, None, None]) * scale.to(x.dtype)[:, None, None])
 
+    def running_scale(self) -> torch.Tensor:
+        """1 / sqrt(running variance + eps), per real channel: eval mode is x -> (x - mean) * this."""
+        return torch.rsqrt(self._per_real_channel(self.running_var) + self.eps)
+
 
 def orthonormal_complex(rows: int, cols: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Complex Gaussian matrix made semi-unitary by SVD: orthonormal rows if rows <= cols, else columns."""
+    """Complex Gaussian matrix made semi-unitary: orthonormal rows if rows <= cols, else columns.
+
+    This is U V^H of the SVD g = U S V^H, computed as (g g^H)^(-1/2) g (or g (g^H g)^(-1/2)) from the
+    eigendecomposition of the small Gram matrix: the same matrix, several times faster to build."""
     g = torch.complex(torch.randn(rows, cols, generator=generator, dtype=torch.float64),
                       torch.randn(rows, cols, generator=generator, dtype=torch.float64))
-    u, _, vh = torch.linalg.svd(g, full_matrices=False)
-    return (u @ vh).to(torch.complex64)
+    wide = rows <= cols
+    gram = g @ g.conj().T if wide else g.conj().T @ g
+    lam, q = torch.linalg.eigh(gram)
+    inv_sqrt = (q * lam.rsqrt()) @ q.conj().T
+    return (inv_sqrt @ g if wide else g @ inv_sqrt).to(torch.complex64)
 
 
 class ComplexLinear(nn.Module):
@@ -142,6 +152,7 @@ class ScatteringBlock(nn.Module):
         self.std = ComplexStandardization(n_complex, n_real)
         self.proj = ComplexLinear(n_complex, n_real, out_channels, learn=learn_projection)
         self.norm = PixelNorm()
+        self._folded: tuple | None = None  # inference cache of Std folded into P
 
     def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Returns (wavelet coefficients, rho output, block output)."""
@@ -152,7 +163,22 @@ class ScatteringBlock(nn.Module):
         else:
             linear, rho = w[:, :, 0].reshape(B, -1, H, W), self.rho(w[:, :, 1:])
         z = torch.cat([linear, rho.reshape(B, -1, H, W)], dim=1)
-        return w, rho, self.norm(self.proj(self.std(z)))
+        return w, rho, self.norm(self._standardize_project(z))
+
+    def _standardize_project(self, z: torch.Tensor) -> torch.Tensor:
+        """P(Std(z)). At inference (eval mode, no autograd) Std is affine and is folded into P, as
+        BatchNorm is folded into a convolution: one 1x1 conv with weight P diag(s) and bias
+        -P diag(s) mean, rebuilt only when the weights or the running statistics change."""
+        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self.proj(self.std(z))
+        p, std = self.proj.weight, self.std
+        key = (p._version, p.data_ptr(), std.running_mean._version, std.running_var._version,
+               std.running_mean.data_ptr(), z.dtype, z.device)
+        if self._folded is None or self._folded[0] != key:
+            w = self.proj.real_matrix().double() * std.running_scale().double()[None, :]
+            b = -(w @ std.running_mean.double())
+            self._folded = (key, w.to(z.dtype)[:, :, None, None].contiguous(), b.to(z.dtype))
+        return F.conv2d(z, self._folded[1], self._folded[2])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._features(x)[2]

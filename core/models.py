@@ -169,12 +169,15 @@ class LearnedScattering(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
 
+    INTERMEDIATES = ("phi", "wavelet", "modulus", "rho", "output", "input")
+
     def forward_intermediates(self, x: torch.Tensor, indices: int | list[int] | None = None,
-                              stop_early: bool = False) -> tuple[torch.Tensor | None, list[dict]]:
+                              stop_early: bool = False, keys=INTERMEDIATES) -> tuple[torch.Tensor | None, list[dict]]:
         """timm-style: returns (logits, per-block intermediates).
 
         ``indices``: block indices to return (an int n means the last n); None means all.
         With ``stop_early`` the forward pass ends at the last requested block and logits is None.
+        ``keys``: which of the entries below to return (all by default; fewer is faster).
         Each entry is a dict with complex64 tensors
             "phi"      x * phi                          (B, C, H', W')
             "wavelet"  x * psi_theta, before rho        (B, C, L, H', W')
@@ -184,6 +187,9 @@ class LearnedScattering(nn.Module):
             "input"    the block input (the image for block 0, real)
         and "info", the block's :class:`BlockInfo` (xi, sigma in block and input pixels).
         """
+        unknown = set(keys) - set(self.INTERMEDIATES)
+        if unknown:
+            raise ValueError(f"unknown intermediate(s) {sorted(unknown)}; choose from {self.INTERMEDIATES}")
         n = len(self.blocks)
         if indices is None:
             wanted = set(range(n))
@@ -197,12 +203,19 @@ class LearnedScattering(nn.Module):
             block_input = x
             w, rho, x = block._features(x)
             if j in wanted:
-                wc = as_complex(w)
-                rho_c = full_precision(rho) if block.rho.collapses_phase else as_complex(rho)
-                x_in = as_complex(block_input.unflatten(1, (-1, 2))) if j else full_precision(block_input)
-                out.append({"phi": wc[:, :, 0], "wavelet": wc[:, :, 1:], "modulus": wc[:, :, 1:].abs(),
-                            "rho": rho_c, "output": as_complex(x.unflatten(1, (-1, 2))), "input": x_in,
-                            "info": self.block_info[j]})
+                d = {"info": self.block_info[j]}
+                if {"phi", "wavelet", "modulus"} & set(keys):
+                    wc = as_complex(w)
+                    d.update(phi=wc[:, :, 0], wavelet=wc[:, :, 1:])
+                    if "modulus" in keys:
+                        d["modulus"] = d["wavelet"].abs()
+                if "rho" in keys:
+                    d["rho"] = full_precision(rho) if block.rho.collapses_phase else as_complex(rho)
+                if "output" in keys:
+                    d["output"] = as_complex(x.unflatten(1, (-1, 2)))
+                if "input" in keys:
+                    d["input"] = as_complex(block_input.unflatten(1, (-1, 2))) if j else full_precision(block_input)
+                out.append({k: v for k, v in d.items() if k in keys or k == "info"})
             if stop_early and j == last:
                 return None, out
         return self.forward_head(x), out

@@ -31,7 +31,7 @@ def modulus(z: torch.Tensor) -> torch.Tensor:
 
     sqrt is only ever evaluated where |z|^2 > 0, so neither the value nor the gradient can be NaN.
     """
-    sq = z.square().sum(dim=-3)
+    sq = z.select(-3, 0).square() + z.select(-3, 1).square()
     pos = sq > 0
     return torch.where(pos, torch.where(pos, sq, torch.ones_like(sq)).sqrt(), torch.zeros_like(sq))
 

@@ -190,7 +190,8 @@ class WaveletTransform(nn.Module):
         s = self.stride
         if s == 2 and m % 2 == 0 and n % 2 == 0:
             # Subsampling in space = averaging the four aliased quarters of the spectrum.
-            spec = spec.unflatten(-2, (2, m // 2)).unflatten(-1, (2, n // 2)).mean(dim=(-4, -2))
+            h2, w2 = m // 2, n // 2
+            spec = (spec[..., :h2, :w2] + spec[..., h2:, :w2] + spec[..., :h2, w2:] + spec[..., h2:, w2:]) * 0.25
             y = torch.fft.ifft2(spec)[..., pad // 2: pad // 2 + ho, pad // 2: pad // 2 + wo]
         else:
             y = torch.fft.ifft2(spec)[..., pad: pad + (ho - 1) * s + 1: s, pad: pad + (wo - 1) * s + 1: s]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import types
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from core import pretrained
-from core.layers import ComplexLinear
 
 log = logging.getLogger("demo")
 
@@ -64,31 +61,15 @@ class DemoModel:
 
 
 def card_accuracy(card: dict) -> str | None:
-    """The test accuracy recorded in a model card, formatted, whatever the key's spelling."""
-    keys = ("test_accuracy", "accuracy", "top1", "test_top1", "acc", "top1_accuracy")
-    nested = ("metrics", "results", "eval", "evaluation", "test")
-    scopes = [card] + [card[k] for k in nested if isinstance(card.get(k), dict)]
-    for scope in scopes:
-        for k in keys:
-            v = scope.get(k)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                return f"{100 * v:.1f}%" if v <= 1 else f"{v:.1f}%"
-    return None
-
-
-def _frozen_forward(self, x: torch.Tensor) -> torch.Tensor:
-    return F.conv2d(x, self._frozen_matrix.to(x.dtype))
+    """The final test top-1 recorded in a model card (core.train.export_model's "top1"), formatted."""
+    v = card.get("top1")
+    return f"{100 * v:.1f}%" if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def freeze(model: torch.nn.Module) -> torch.nn.Module:
-    """Inference only: eval mode, no gradients, and each P layer's real matrix assembled once instead
-    of at every forward pass (that assembly costs as much as the 1x1 convolutions on a CPU)."""
-    model.eval().requires_grad_(False)
-    for m in model.modules():
-        if isinstance(m, ComplexLinear):
-            m._frozen_matrix = m.real_matrix()[:, :, None, None].detach().contiguous()
-            m.forward = types.MethodType(_frozen_forward, m)
-    return model
+    """Inference only: eval mode and no gradients (P then assembles its real matrix once, see
+    core.layers.ComplexLinear)."""
+    return model.eval().requires_grad_(False)
 
 
 def offered() -> list[str]:

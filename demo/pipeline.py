@@ -6,7 +6,6 @@ to compute, caches it, and keeps the memory bounded (LRU caches of a few entries
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -15,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from core import pretrained
 from core.analysis import block_sigma_rms, compare_blocks, translate, wavelet_padding
-from core.data import MEAN, STD, center_square, normalize, to_tensor
+from core.data import center_square, denormalize, normalize, to_tensor
 from core.explain import DilatedBank, channel_ranking, feature_change, network_filters
 from demo.images import load_image
 from demo.models import DemoModel
@@ -86,30 +86,23 @@ class Comparison:
     single: list[dict] | None = None  # core.explain.DilatedBank.errors: the theory without the cascade
 
 
-def file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def picture(x: torch.Tensor) -> np.ndarray:
     """Normalized (1, 3, S, S) -> (S, S, 3) picture in [0, 1] (what the network sees)."""
-    m = torch.tensor(MEAN)[:, None, None]
-    s = torch.tensor(STD)[:, None, None]
-    return (x[0].float() * s + m).clamp(0, 1).permute(1, 2, 0).numpy()
+    return denormalize(x[0].float()).clamp(0, 1).permute(1, 2, 0).numpy()
 
 
-def _forward(dm: DemoModel, x: torch.Tensor, mode: str, lock: threading.Lock) -> tuple[torch.Tensor, list[dict]]:
-    """Logits and trimmed per-block intermediates, the wavelets padded as the boundary mode says:
-    on the torus for circular shifts (exact equivariance), reflect (the reference) otherwise."""
+ORIGINAL_KEYS = ("wavelet", "modulus", "input")  # the translated branch needs the wavelets only
+
+
+def _forward(dm: DemoModel, x: torch.Tensor, mode: str, lock: threading.Lock,
+             keys=ORIGINAL_KEYS) -> tuple[torch.Tensor, list[dict]]:
+    """Logits and the per-block intermediates ``keys``, the wavelets padded as the boundary mode
+    says: on the torus for circular shifts (exact equivariance), reflect (the reference) otherwise."""
     with lock, torch.inference_mode():
         if dm.is_scattering:
             with wavelet_padding(dm.model, "circular" if mode == "circular" else "reflect"):
-                logits, inter = dm.model.forward_intermediates(x)
-            blocks = [{"wavelet": d["wavelet"][0], "modulus": d["modulus"][0], "input": d["input"], "info": d["info"]}
-                      for d in inter]
+                logits, inter = dm.model.forward_intermediates(x, keys=keys)
+            blocks = [{k: (v[0] if k in ("wavelet", "modulus") else v) for k, v in d.items()} for d in inter]
         else:
             logits, inter = dm.model.forward_intermediates(x)
             blocks = [{"output": d["output"][0]} for d in inter]
@@ -134,7 +127,7 @@ class Pipeline:
         if mode not in MODES:
             raise ValueError(f"boundary mode must be one of {MODES}, got {mode!r}")
         dm = self.store.get(model_key)
-        key = (model_key, mode, file_digest(path))
+        key = (model_key, mode, pretrained.sha256(path))
         hit = self.originals.get(key)
         if hit is not None:
             return dm, key, hit, False
@@ -160,10 +153,7 @@ class Pipeline:
         if hit is not None:
             return hit
         xs = translate(orig.x, tau, mode)
-        probs, blocks = _forward(dm, xs, mode, self.store.run_locks[dm.key])
-        for b in blocks:
-            b.pop("input", None)
-            b.pop("modulus", None)  # only the original's moduli are reused
+        probs, blocks = _forward(dm, xs, mode, self.store.run_locks[dm.key], keys=("wavelet",))
         branch = Branch(xs, picture(xs), probs, blocks)
         single = None
         if dm.is_scattering:

@@ -194,9 +194,8 @@ def test_explainer_figures():
 
 
 def test_card_accuracy_spellings():
-    assert card_accuracy({"test_accuracy": 0.923}) == "92.3%"
-    assert card_accuracy({"metrics": {"top1": 71.5}}) == "71.5%"
-    assert card_accuracy({"accuracy": True}) is None and card_accuracy({}) is None
+    assert card_accuracy({"top1": 0.923}) == "92.3%"
+    assert card_accuracy({"top1": True}) is None and card_accuracy({}) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,8 +208,8 @@ def weights_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(1)
     small = build_model("lscat_skip_cifar10", widths=(4,) * 8)
-    pretrained.save(small, "lscat_skip_cifar10", {"build": {"widths": [4] * 8}, "test_accuracy": 0.5})
-    pretrained.save(build_model("resnet18_cifar10"), "resnet18_cifar10", {"metrics": {"top1": 0.25}}, half=True)
+    pretrained.save(small, "lscat_skip_cifar10", {"build": {"widths": [4] * 8}, "top1": 0.5})
+    pretrained.save(build_model("resnet18_cifar10"), "resnet18_cifar10", {"top1": 0.25}, half=True)
     return tmp_path
 
 

@@ -134,3 +134,21 @@ def test_block_gradcheck_float64(skip, nl):
     block.train()  # batch statistics: the gradient flows through mean and variance too
     x2 = torch.randn(2, 4, 6, 6, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(block, (x2,))
+
+
+def test_inference_folds_std_into_p_and_follows_the_weights():
+    torch.manual_seed(0)
+    block = ScatteringBlock(2, 3, filter_set("psi3/2", 4), complex_input=True, skip=True)
+    x = torch.randn(4, 4, 8, 8)
+    block.train()(x)  # running statistics move away from their init
+    block.eval()
+    with torch.no_grad():
+        w = block.wavelet(x)
+        z = torch.cat([w.reshape(4, -1, 4, 4), block.rho(w).reshape(4, -1, 4, 4)], 1)
+        unfused = block.norm(block.proj(block.std(z)))
+        assert torch.allclose(block(x), unfused, atol=1e-5)
+        block.proj.weight.mul_(-1)  # an in-place update (optimizer step, load_state_dict) is seen
+        assert torch.allclose(block(x), -unfused, atol=1e-5)
+        block.std.running_mean.add_(1.0)
+        assert not torch.allclose(block(x), -unfused, atol=1e-3)
+    assert block(x).requires_grad  # with autograd on, Std and P run unfused and differentiably

@@ -126,3 +126,7 @@ def test_forward_intermediates():
     assert [d["info"].index for d in last2] == [6, 7]
     none, early = m.forward_intermediates(x, indices=[1], stop_early=True)
     assert none is None and len(early) == 1
+    _, few = m.forward_intermediates(x, keys=("wavelet",))
+    assert set(few[3]) == {"wavelet", "info"} and torch.equal(few[3]["wavelet"], inter[3]["wavelet"])
+    with pytest.raises(ValueError, match="unknown intermediate"):
+        m.forward_intermediates(x, keys=("logits",))
