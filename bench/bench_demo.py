@@ -6,9 +6,11 @@ Starts app.py on a free port and reports (JSON on stdout, one line per figure):
   * startup: seconds from process start until the page answers (HTTP 200), and until the first
     `analyze` call (which waits for the default model) has returned;
   * the round trip of a trivial endpoint (`relu`), i.e. gradio_client's own overhead;
-  * per model, a translation update: the `analyze` latency when only (dx, dy) changes (the image is
-    cached, so only the translated branch is computed), median and p90 over --updates calls with
-    distinct shifts, after one warm-up call per model.
+  * per model, a translation update: the latency of `shift` (what a slider move calls: the session's
+    image, whose original branch is cached, moved by a new (dx, dy); only the translated branch is
+    computed), median and p90 over --updates calls with distinct shifts, after one warm-up call per
+    model; and the same through `analyze`, which also sends the image again (gradio_client uploads
+    it on every call).
 Also prints the machine (cores, load average), torch and gradio versions and the date.
 """
 
@@ -87,17 +89,23 @@ def main() -> int:
                "trivial_endpoint_median_ms": round(1000 * statistics.median(trivial), 1)}
         print(json.dumps(out), flush=True)
         for model in args.models:
-            times = []
-            for i in range(args.updates):
-                dx, dy = 0.1 + 0.37 * i, -0.05 * i  # distinct shifts: no translated-branch cache hit
-                t = time.perf_counter()
-                client.predict(img, round(dx, 2), round(dy, 2), "circular", model, i % 4, 0, api_name="/analyze")
-                times.append(time.perf_counter() - t)
-            times.sort()
-            print(json.dumps({"model": model, "updates": len(times),
-                              "median_ms": round(1000 * statistics.median(times), 1),
-                              "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1),
-                              "min_ms": round(1000 * times[0], 1), "load_after": os.getloadavg()}), flush=True)
+            # The session's image is this model's current image (cached original branch); `shift` is what
+            # a slider move calls: the image is not sent again, only the translated branch is computed.
+            client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
+            for endpoint in ("shift", "analyze"):
+                times = []
+                for i in range(args.updates):
+                    dx, dy = 0.1 + 0.37 * i, -0.05 * i  # distinct shifts: no translated-branch cache hit
+                    dx, dy = round(dx + (0.011 if endpoint == "analyze" else 0), 3), round(dy, 2)
+                    head = (img,) if endpoint == "analyze" else ()
+                    t = time.perf_counter()
+                    client.predict(*head, dx, dy, "circular", model, i % 4, 0, api_name="/" + endpoint)
+                    times.append(time.perf_counter() - t)
+                times.sort()
+                print(json.dumps({"model": model, "endpoint": endpoint, "updates": len(times),
+                                  "median_ms": round(1000 * statistics.median(times), 1),
+                                  "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1),
+                                  "min_ms": round(1000 * times[0], 1), "load_after": os.getloadavg()}), flush=True)
     finally:
         proc.terminate()
         try:

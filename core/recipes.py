@@ -105,7 +105,7 @@ RECIPES["cifar10_lscat_skip_cpu"] = dict(
     warmup_epochs=0.5, bf16=False, channels_last=False, compile=False, workers=2, check_every=20,
 )
 
-# Imagenette (10 ImageNet classes, 160 px): the ImageNet architecture (11 blocks, L = 8) at half
+# Imagenette (10 ImageNet classes, 160 px): the ImageNet architecture (11 blocks, L = 8) at a quarter of the
 # width, for the demo. Trained at 128 px on random-resized crops, evaluated on the whole 160 px
 # image (train at a lower resolution than test: the crops magnify objects, FixRes).
 RECIPES["imagenette_lscat_skip"] = dict(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
 
@@ -41,6 +43,9 @@ class App:
     def __init__(self, store: ModelStore | None = None):
         self.store = store or ModelStore()
         self.pipeline = Pipeline(self.store)
+        # Every analysis runs on this one thread: torch's OpenMP thread team stays warm and bound to it,
+        # instead of one team per gradio worker thread competing for the same cores.
+        self._compute = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
 
     # -- the analysis (the API endpoint "analyze") ---------------------------------------------
     def analyze(self, image, dx: float, dy: float, boundary: str, model: str, orientation: int, channel: int):
@@ -60,7 +65,9 @@ class App:
         """
         t0 = time.perf_counter()
         try:
-            out = self._analyze(image, dx, dy, boundary, model, orientation, channel)
+            ctx = contextvars.copy_context()  # gr.Info / gr.Warning find their request through it
+            out = self._compute.submit(ctx.run, self._analyze, image, dx, dy, boundary, model, orientation,
+                                       channel).result()
             log.info("analyze %s dx=%s dy=%s %s: %.0f ms", model, dx, dy, boundary, 1000 * (time.perf_counter() - t0))
             return out
         except gr.Error:
@@ -74,9 +81,23 @@ class App:
             raise gr.Error("Something went wrong while analysing this image; the details are in the server log.",
                            print_exception=False) from None
 
+    def shift(self, current, dx: float, dy: float, boundary: str, model: str, orientation: int, channel: int):
+        """The same analysis for the image last analysed in this session (its path is kept in a gr.State):
+        what moving a slider asks for, without sending the image again.
+
+        Args:
+            dx, dy, boundary, model, orientation, channel: as for `analyze`.
+        Returns:
+            the outputs of `analyze`.
+        """
+        if not current:
+            raise gr.Error("No image in this session yet: call `analyze` with an image first.", title="No image",
+                           print_exception=False)
+        return self.analyze(current, dx, dy, boundary, model, orientation, channel)
+
     def _analyze(self, image, dx, dy, boundary, model, orientation, channel):
         if image is None or (isinstance(image, str) and not image):  # e.g. the upload box was just cleared
-            return ("**No image**: upload one or pick an example.",) + tuple(gr.skip() for _ in range(7))
+            return ("**No image**: upload one or pick an example.",) + tuple(gr.skip() for _ in range(8))
         path = image if isinstance(image, str) else getattr(image, "path", None) or str(image)
         if model not in offered():
             raise gr.Error(f"Unknown or unavailable model {model!r}; choose one of: {', '.join(offered())}.",
@@ -104,7 +125,7 @@ class App:
                    **numbers, "blocks": comp.report, "single_wavelet": comp.single}
         conf = lambda t: {c: round(p, 4) for c, p in t}
         return (status, conf(numbers["original_top5"]), conf(numbers["translated_top5"]), line,
-                figures.plot(maps), figures.plot(errors), figures.plot(phases), numbers)
+                figures.plot(maps), figures.plot(errors), figures.plot(phases), numbers, path)
 
     # -- explainer --------------------------------------------------------------------------------
     def morlet(self, model, block, k):
@@ -212,11 +233,16 @@ class App:
                              "centred on 0, the same class mean; their moduli are not: phase collapse separates the "
                              "classes.")
 
-            inputs = [image, dx, dy, boundary, model, orientation, channel]
-            outputs = [status, pred_o, pred_t, change, maps, errors, phases, numbers]
-            gr.on([image.change, dx.release, dy.release, boundary.change, model.change, orientation.release,
-                   channel.release, demo.load], self.analyze, inputs, outputs, api_name="analyze",
-                  concurrency_limit=2, concurrency_id="analyze", trigger_mode="always_last")
+            current = gr.State(None)  # the path of the image last analysed in this session
+            settings = [dx, dy, boundary, model, orientation, channel]
+            outputs = [status, pred_o, pred_t, change, maps, errors, phases, numbers, current]
+            gr.on([image.change, boundary.change, model.change, demo.load], self.analyze, [image, *settings],
+                  outputs, api_name="analyze", concurrency_limit=2, concurrency_id="analyze",
+                  trigger_mode="always_last")
+            # Moving a slider re-analyses the session's image without sending it again (the original
+            # branch is cached per image: only the translated branch is computed).
+            gr.on([dx.release, dy.release, orientation.release, channel.release], self.shift, [current, *settings],
+                  outputs, api_name="shift", concurrency_limit=2, concurrency_id="analyze", trigger_mode="always_last")
             gallery.select(_pick_example, None, image, api_visibility="private")
             gr.on([model.change, demo.load], self.model_changed, model, [orientation, m_block, m_k],
                   api_visibility="private", queue=False)

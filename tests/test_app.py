@@ -65,6 +65,16 @@ def test_analyze_endpoint(client):
     assert single[-1] < single[0] / 4  # invariance improves with depth
 
 
+def test_shift_endpoint_reuses_the_session_image(server):
+    c = Client(server[0], verbose=False, download_files=False)  # its own session
+    with pytest.raises(AppError, match="No image in this session"):
+        c.predict(1.0, 0.0, "circular", MODEL, 0, 0, api_name="/shift")
+    first = analyze(c, dx=0.5, dy=0.0)
+    moved = c.predict(1.25, -0.5, "circular", MODEL, 0, 0, api_name="/shift")
+    assert len(moved) == len(first) == 8  # the session state is not part of the API
+    assert moved[-1]["tau"] == {"dx": 1.25, "dy": -0.5} and moved[1] == first[1]  # same original, cached
+
+
 def test_analyze_imagenette_zero_padded(client):
     out = analyze(client, dx=-1.5, dy=2.0, mode="zero", model="lscat_skip_imagenette", k=5, rank=1)
     numbers = out[-1]

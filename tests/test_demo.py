@@ -49,7 +49,9 @@ def app():
 
 
 def run(app, dx=0.5, dy=0.5, mode="circular", model="lscat_skip_cifar10", k=0, rank=0, image=CAT):
-    return app.analyze(str(image), dx, dy, mode, model, k, rank)
+    out = app.analyze(str(image), dx, dy, mode, model, k, rank)
+    assert out[-1] == str(image)  # the session's current image (a gr.State), used by `shift`
+    return out[:-1]
 
 
 def fig(plot_data) -> dict:
@@ -147,6 +149,15 @@ def test_invalid_inputs_are_refused_with_a_message(app, args, match):
 def test_no_image_says_so_and_leaves_the_rest(app):
     out = app.analyze(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
     assert "No image" in out[0] and all(o == gr.skip() for o in out[1:])
+    with pytest.raises(gr.Error, match="No image in this session"):
+        app.shift(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
+
+
+def test_shift_reanalyses_the_session_image(app):
+    a = app.analyze(str(CAT), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    b = app.shift(a[-1], 1.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    c = app.analyze(str(CAT), 1.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    assert b[-2]["tau"] == {"dx": 1.5, "dy": 0.0} and b[-2] == c[-2]
 
 
 @pytest.mark.filterwarnings("ignore:CMYK image")  # gr.Warning outside a request context warns
@@ -239,4 +250,4 @@ def test_corrupt_weights_fall_back_to_untrained(weights_dir, monkeypatch):
     dm = ModelStore().get("lscat_skip_cifar10")
     assert not dm.trained and "corrupt" in dm.problem and "could not be loaded" in dm.banner()
     out = App(ModelStore()).analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
-    assert "untrained" in out[0] and out[-1]["trained"] is False
+    assert "untrained" in out[0] and out[-2]["trained"] is False
