@@ -10,14 +10,6 @@ from core import evaluate as E
 from tests.helpers_data import make_folder
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_random_shifts_cover_the_square_without_zero():
     g = torch.Generator().manual_seed(0)
     for k in (1, 2, 4):

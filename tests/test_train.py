@@ -14,14 +14,6 @@ from tests.helpers_data import make_folder
 TINY = {"widths": [4, 4, 4, 4, 4, 4, 4, 4], "input_size": 16}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is many times faster than two on a shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
