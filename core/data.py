@@ -258,9 +258,7 @@ def random_resized_crop_params(n: int, scale: tuple[float, float], ratio: tuple[
 
 def normalize_uint8(x: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
     """uint8 (or float on the 0..255 scale) (B, 3, H, W) -> normalized float32 with MEAN/STD."""
-    std = torch.tensor(STD, device=x.device) * 255
-    mean = torch.tensor(MEAN, device=x.device) * 255
-    y = (x.float() - mean[:, None, None]) / std[:, None, None]
+    y = normalize(x.float(), [255 * m for m in MEAN], [255 * s for s in STD])
     return y.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
