@@ -11,6 +11,8 @@ Starts app.py on a free port and reports (JSON on stdout, one line per figure):
     computed), median and p90 over --updates calls with distinct shifts, after one warm-up call per
     model; and the same through `analyze`, which also sends the image again (gradio_client uploads
     it on every call).
+Each timed series also gives the CPU time per call of the client (this process) and of the server
+(from /proc), and at the end the same updates are timed in process, without gradio (App.shift).
 Also prints the machine (cores, load average), torch and gradio versions and the date.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -29,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 EXAMPLE = ROOT / "demo" / "examples" / "cat.jpg"
 
 
@@ -50,9 +54,54 @@ def wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of this process, or of ``pid`` (Linux /proc), in seconds."""
+    if pid is None:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_calls(fn, n: int, server_pid: int) -> dict:
+    """Median / p90 wall time of n calls, and CPU per call of this (client) process and of the server."""
+    c0, s0 = cpu_seconds(), cpu_seconds(server_pid)
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t)
+    c1, s1 = cpu_seconds(), cpu_seconds(server_pid)
+    times.sort()
+    return {"updates": n, "median_ms": round(1000 * statistics.median(times), 1),
+            "p90_ms": round(1000 * times[int(0.9 * (n - 1))], 1), "min_ms": round(1000 * times[0], 1),
+            "client_cpu_ms_per_call": round(1000 * (c1 - c0) / n, 1),
+            "server_cpu_ms_per_call": round(1000 * (s1 - s0) / n, 1)}
+
+
+def in_process(models: list[str], n: int) -> None:
+    """The same translation updates without gradio: App.shift called directly, in this process."""
+    import torch
+
+    from demo.models import ModelStore
+    from demo.ui import App
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    app = App(ModelStore())
+    for model in models:
+        path = app.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)[-1]
+        times = []
+        for i in range(n):
+            t = time.perf_counter()
+            app.shift(path, round(0.1 + 0.37 * i, 2), round(-0.05 * i, 2), "circular", model, i % 4, 0)
+            times.append(time.perf_counter() - t)
+        print(json.dumps({"model": model, "endpoint": "shift, in process (no gradio)", "updates": n,
+                          "median_ms": round(1000 * statistics.median(times), 1)}), flush=True)
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--updates", type=int, default=30)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--updates", type=int, default=30, help="timed calls per model (default: %(default)s)")
     ap.add_argument("--models", nargs="+", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
     args = ap.parse_args()
 
@@ -78,40 +127,36 @@ def main() -> int:
         t_first = time.monotonic() - t0
         for model in args.models:  # every model built and this image cached before timing anything
             client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
-        trivial = []
-        for _ in range(20):  # gradio_client's own round trip (it polls for messages every 50 ms)
-            t = time.perf_counter()
-            client.predict(0.5, api_name="/relu")
-            trivial.append(time.perf_counter() - t)
+        # gradio_client's own round trip (it polls for messages every 50 ms), and its CPU cost
+        trivial = timed_calls(lambda i: client.predict(0.5, api_name="/relu"), 20, proc.pid)
         out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
                "load_before": os.getloadavg(), "torch": torch.__version__, "gradio": gradio.__version__,
                "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2),
-               "trivial_endpoint_median_ms": round(1000 * statistics.median(trivial), 1)}
+               "trivial_endpoint_median_ms": trivial["median_ms"],
+               "trivial_client_cpu_ms_per_call": trivial["client_cpu_ms_per_call"],
+               "trivial_server_cpu_ms_per_call": trivial["server_cpu_ms_per_call"]}
         print(json.dumps(out), flush=True)
         for model in args.models:
             # The session's image is this model's current image (cached original branch); `shift` is what
             # a slider move calls: the image is not sent again, only the translated branch is computed.
             client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
             for endpoint in ("shift", "analyze"):
-                times = []
-                for i in range(args.updates):
+                def call(i, endpoint=endpoint, model=model):
                     dx, dy = 0.1 + 0.37 * i, -0.05 * i  # distinct shifts: no translated-branch cache hit
                     dx, dy = round(dx + (0.011 if endpoint == "analyze" else 0), 3), round(dy, 2)
                     head = (img,) if endpoint == "analyze" else ()
-                    t = time.perf_counter()
                     client.predict(*head, dx, dy, "circular", model, i % 4, 0, api_name="/" + endpoint)
-                    times.append(time.perf_counter() - t)
-                times.sort()
-                print(json.dumps({"model": model, "endpoint": endpoint, "updates": len(times),
-                                  "median_ms": round(1000 * statistics.median(times), 1),
-                                  "p90_ms": round(1000 * times[int(0.9 * (len(times) - 1))], 1),
-                                  "min_ms": round(1000 * times[0], 1), "load_after": os.getloadavg()}), flush=True)
+
+                stats = timed_calls(call, args.updates, proc.pid)
+                print(json.dumps({"model": model, "endpoint": endpoint, **stats, "load_after": os.getloadavg()}),
+                      flush=True)
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    in_process(args.models, args.updates)
     return 0
 
 

@@ -207,9 +207,15 @@ class DilatedBank:
         self.d2 = ((wy[None] - self.xi[:, 0, None, None]) ** 2 + (wx[None] - self.xi[:, 1, None, None]) ** 2)
         self.gain = self.hat.abs().double().square()  # |psi^|^2
 
-    def coefficients(self, gray: torch.Tensor) -> torch.Tensor:
-        """x * psi for every filter: (F, h, w) complex64."""
-        return torch.fft.ifft2(torch.fft.fft2(gray.to(torch.complex64)) * self.hat)
+    def rows(self, k: int) -> torch.Tensor:
+        """One filter per block: orientation k of each block (clamped to its L - 1)."""
+        starts = [sum(self.L[:j]) for j in range(len(self.L))]
+        return torch.tensor([s + min(max(k, 0), L - 1) for s, L in zip(starts, self.L)])
+
+    def coefficients(self, gray: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """x * psi for every filter, or for the filters ``rows``: (F, h, w) complex64."""
+        hat = self.hat if rows is None else self.hat[rows]
+        return torch.fft.ifft2(torch.fft.fft2(gray.to(torch.complex64)) * hat)
 
     def sigma_rms(self, gray: torch.Tensor) -> torch.Tensor:
         """Per filter, the spectral spread of x * psi around xi (rad per input pixel)."""
@@ -223,17 +229,20 @@ class DilatedBank:
         return {"z": z, "modulus": p.sqrt(), "norm2": p.sum((-2, -1)).double(),
                 "sigma": self.sigma_rms(gray)}
 
-    def errors(self, ref: dict, zs: torch.Tensor, tau: tuple[float, float]) -> list[dict]:
+    def errors(self, ref: dict, zs: torch.Tensor, tau: tuple[float, float],
+               rows: torch.Tensor | None = None) -> list[dict]:
         """Per block: errors of the translated image's coefficients ``zs`` against ``ref`` (from
-        :meth:`reference`), per orientation and over all of them, and the bounds."""
+        :meth:`reference`), per orientation and over all of them, and the bounds. With ``rows``
+        (from :meth:`rows`; ``zs`` then holds those filters only) each block has one orientation."""
         from core.analysis import phase_rotate, predicted_phase_shift
 
-        pred = predicted_phase_shift(self.xi, tau)
-        den, sigma = ref["norm2"], ref["sigma"]
-        lin = _abs2(zs - phase_rotate(ref["z"], pred[:, None, None])).sum((-2, -1)).double()
-        mod = (_abs2(zs).sqrt() - ref["modulus"]).square().sum((-2, -1)).double()
+        sel = (lambda t: t) if rows is None else (lambda t: t[rows])
+        pred = predicted_phase_shift(sel(self.xi), tau)
+        den, sigma = sel(ref["norm2"]), sel(ref["sigma"])
+        lin = _abs2(zs - phase_rotate(sel(ref["z"]), pred[:, None, None])).sum((-2, -1)).double()
+        mod = (_abs2(zs).sqrt() - sel(ref["modulus"])).square().sum((-2, -1)).double()
         out, i = [], 0
-        for j, L in enumerate(self.L):
+        for j, L in enumerate(self.L if rows is None else [1] * len(self.L)):
             s = slice(i, i + L)
             i += L
             out.append({"block": j,
@@ -242,6 +251,8 @@ class DilatedBank:
                         "linear_error_all": float((lin[s].sum() / den[s].sum().clamp_min(1e-30)).sqrt()),
                         "modulus_error_all": float((mod[s].sum() / den[s].sum().clamp_min(1e-30)).sqrt()),
                         "bound": (math.hypot(*tau) * sigma[s]).tolist()})
+            if rows is not None:
+                out[-1]["orientation"] = int(rows[j]) - sum(self.L[:j])
         return out
 
 

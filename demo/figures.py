@@ -78,32 +78,34 @@ def _block_ticks(report: list[dict]) -> dict:
             "ticktext": [f"{r['block']}<br>×{r['scale']}" for r in report]}
 
 
-def errors(report: list[dict], single: list[dict], tau: tuple[float, float], floor: float = 1e-4) -> dict:
-    """Relative error against depth, through the network (``report``, from compare_blocks) and for one
-    wavelet dilated to each block's scale applied to the image (``single``, the theory), with the
+def errors(report: list[dict], single: list[dict], tau: tuple[float, float], k: int = 0,
+           floor: float = 1e-4) -> dict:
+    """Relative error against depth for orientation theta_k, through the network (``report``, from
+    compare_blocks; other orientations in the hover text) and for the wavelet theta_k dilated to each
+    block's scale applied to the image (``single``, the theory, one orientation per block), with the
     latter's bound sigma_rms |tau|: linear coefficients vs e^{-i xi.tau}(x*psi), and moduli."""
     if math.hypot(*tau) == 0:
         return message("τ = 0: the translated image is the original, nothing to compare.", 360)
     x = [r["block"] for r in report]
     clip = lambda v: max(v, floor)
     tau_txt = [f"τ = ({r['tau_block'][1]:.3g}, {r['tau_block'][0]:.3g}) block px" for r in report]
+    pick = lambda values: values[min(k, len(values) - 1)]  # theta_k, clamped to the block's L - 1
 
     def trace(rows, key, name, color, dash="solid"):
-        y = [clip(max(r[key]) if key == "bound" else r[key + "_all"]) for r in rows]
-        per = "bound" if key == "bound" else key
-        text = [t + "<br>" + " · ".join(f"θ{k} {v:.3f}" for k, v in enumerate(r[per])) for t, r in zip(tau_txt, rows)]
+        y = [clip(pick(r[key])) for r in rows]
+        text = [t + "<br>" + " · ".join(f"θ{i} {v:.3f}" for i, v in enumerate(r[key])) for t, r in zip(tau_txt, rows)]
         return {"type": "scatter", "mode": "lines+markers", "x": x, "y": _r(y, 5), "name": name, "text": text,
                 "line": {"color": color, "dash": dash, "width": 3 if dash == "solid" else 2},
                 "marker": {"size": 8 if dash == "solid" else 5},
                 "hovertemplate": "%{y:.3f}<br>%{text}<extra>" + name + "</extra>"}
 
-    data = [trace(single, "bound", "bound σ_rms·|τ| (single wavelet, max over θ)", GREY, "dash"),
+    data = [trace(single, "bound", f"bound σ_rms·|τ| (single wavelet θ{k})", GREY, "dash"),
             trace(single, "linear_error", "single wavelet: linear", ORANGE, "dot"),
             trace(single, "modulus_error", "single wavelet: modulus", BLUE, "dot"),
-            trace(report, "linear_error", "network: linear", ORANGE),
-            trace(report, "modulus_error", "network: modulus", BLUE)]
-    lin = [r["linear_error_all"] for r in report + single]
-    bound = [max(r["bound"]) for r in single]
+            trace(report, "linear_error", f"network θ{k}: linear", ORANGE),
+            trace(report, "modulus_error", f"network θ{k}: modulus", BLUE)]
+    lin = [pick(r["linear_error"]) for r in report + single]
+    bound = [pick(r["bound"]) for r in single]
     lay = layout(height=420, legend={"orientation": "h", "y": -0.28, "x": 0},
                  margin={"l": 70, "r": 20, "t": 20, "b": 130},
                  xaxis={"title": {"text": "block (×k: one block pixel = k input pixels)"}, **_block_ticks(report),

@@ -124,11 +124,12 @@ def predictions(dm: DemoModel, orig: Original, comp: Comparison) -> tuple[dict, 
     return label(a), label(b), line, {"original_top5": a, "translated_top5": b, "top_class_changed": changed}
 
 
-def analysis_figures(dm: DemoModel, comp: Comparison, tau: tuple[float, float], k: int) -> tuple[dict, dict]:
+def analysis_figures(dm: DemoModel, comp: Comparison, single: list[dict] | None, tau: tuple[float, float],
+                     k: int) -> tuple[dict, dict]:
     if not dm.is_scattering:
         return (figures.feature_changes(comp.report) if math.hypot(*tau) else figures.message("τ = 0"),
                 figures.message("ResNet-18 has no wavelet filters: no phases to compare.", 380))
-    return figures.errors(comp.report, comp.single, tau), figures.phases(comp.report, k)
+    return figures.errors(comp.report, single, tau, k), figures.phases(comp.report, k)
 
 
 # --------------------------------------------------------------------------------------------

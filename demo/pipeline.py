@@ -83,7 +83,7 @@ class Original(Branch):
 class Comparison:
     branch: Branch
     report: list[dict]  # core.analysis.compare_blocks, or {"block", "feature_change"} for a ResNet
-    single: list[dict] | None = None  # core.explain.DilatedBank.errors: the theory without the cascade
+    single: dict = field(default_factory=dict)  # orientation k -> DilatedBank.errors for it (the theory)
 
 
 def picture(x: torch.Tensor) -> np.ndarray:
@@ -155,18 +155,26 @@ class Pipeline:
         xs = translate(orig.x, tau, mode)
         probs, blocks = _forward(dm, xs, mode, self.store.run_locks[dm.key], keys=("wavelet",))
         branch = Branch(xs, picture(xs), probs, blocks)
-        single = None
         if dm.is_scattering:
             report = compare_blocks([{"wavelet": b["wavelet"][None], "modulus": b["modulus"][None], "info": b["info"]}
                                      for b in orig.blocks],
                                     [{"wavelet": b["wavelet"][None]} for b in blocks], tau, sigmas=orig.sigmas)
-            zs = orig.bank.coefficients(xs[0].double().mean(0))
-            single = orig.bank.errors(orig.bank_ref, zs, tau)
         else:
             changes = feature_change([{"output": b["output"][None]} for b in orig.blocks],
                                      [{"output": b["output"][None]} for b in blocks])
             report = [{"block": j, "feature_change": c} for j, c in enumerate(changes)]
-        return self.translated.put(tkey, Comparison(branch, report, single))
+        return self.translated.put(tkey, Comparison(branch, report))
+
+    def single(self, orig: Original, comp: Comparison, tau: tuple[float, float], k: int) -> list[dict] | None:
+        """The single-wavelet errors (each block's wavelet of orientation k, dilated to input pixels,
+        on the image), computed for the displayed orientation only and cached with the comparison."""
+        if orig.bank is None:
+            return None
+        if k not in comp.single:
+            rows = orig.bank.rows(k)
+            zs = orig.bank.coefficients(comp.branch.x[0].double().mean(0), rows)
+            comp.single[k] = orig.bank.errors(orig.bank_ref, zs, tau, rows)
+        return comp.single[k]
 
 
 def top_k(probs: torch.Tensor, classes: tuple[str, ...], k: int = 5) -> list[tuple[str, float]]:

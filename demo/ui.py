@@ -116,13 +116,14 @@ class App:
             for note in orig.notes:
                 gr.Warning(note)
         comp = self.pipeline.shifted(dm, key, orig, tau, boundary)
+        single = self.pipeline.single(orig, comp, tau, k)
         pred_o, pred_t, line, numbers = panels.predictions(dm, orig, comp)
         maps = panels.maps_figure(dm, orig, comp, k, rank)
-        errors, phases = panels.analysis_figures(dm, comp, tau, k)
+        errors, phases = panels.analysis_figures(dm, comp, single, tau, k)
         notes = "".join(f"\n- {n}" for n in orig.notes)
         status = dm.banner() + (f"\n\nAbout this image:{notes}" if notes else "")
         numbers = {"model": dm.key, "trained": dm.trained, "tau": {"dx": dx, "dy": dy}, "boundary": boundary,
-                   **numbers, "blocks": comp.report, "single_wavelet": comp.single}
+                   **numbers, "blocks": comp.report, "single_wavelet": single}
         conf = lambda t: {c: round(p, 4) for c, p in t}
         return (status, conf(numbers["original_top5"]), conf(numbers["translated_top5"]), line,
                 figures.plot(maps), figures.plot(errors), figures.plot(phases), numbers, path)

@@ -71,8 +71,9 @@ def test_analyze_outputs(app):
     assert len(m["layout"]["yaxis"]["ticktext"]) == 9  # input + 8 blocks
     e = fig(errors)
     assert [t["name"] for t in e["data"][1:]] == ["single wavelet: linear", "single wavelet: modulus",
-                                                  "network: linear", "network: modulus"]
-    assert len(numbers["single_wavelet"]) == 8
+                                                  "network θ0: linear", "network θ0: modulus"]
+    assert len(numbers["single_wavelet"]) == 8  # one per block, for the displayed orientation
+    assert all(b["orientation"] == 0 and len(b["linear_error"]) == 1 for b in numbers["single_wavelet"])
     assert len(fig(phases)["data"]) == 1 + 8
     json.dumps(numbers)  # the API returns it as JSON
 

@@ -173,3 +173,14 @@ def test_dilated_bank_matches_phase_shift_error(smooth_image):
     lin = [r["linear_error_all"] for r in rep]
     assert lin[0] > 0.5 and lin[-1] < lin[0] / 4
     assert all(a >= b for a, b in zip(lin[::2], lin[2::2]))  # one octave deeper, smaller error
+    # one orientation per block (what the demo computes per update) gives the same numbers
+    for k in (0, 3, 7):
+        rows = bank.rows(k)
+        one = bank.errors(bank.reference(smooth_image), bank.coefficients(translate(smooth_image, tau), rows),
+                          tau, rows)
+        kk = min(k, 3)
+        assert [r["orientation"] for r in one] == [kk] * 8
+        for r, full in zip(one, rep):
+            assert r["linear_error"][0] == pytest.approx(full["linear_error"][kk], rel=1e-6)
+            assert r["modulus_error"] == pytest.approx([full["modulus_error"][kk]], rel=1e-6)
+            assert r["linear_error_all"] == pytest.approx(r["linear_error"][0])
