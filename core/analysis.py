@@ -201,16 +201,21 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         xi = info.xi_block  # (L, 2)
         pred = predicted_phase_shift(xi, tau_b)  # (L,)
         w, ws = a["wavelet"][0], b["wavelet"][0]  # (C, L, H, W)
-        # Squared norms per orientation (float32 sums, float64 ratios); the errors over all orientations sum
-        # numerators and denominators (||e^{i pred} w|| = ||w||). |z|^2 as re^2 + im^2 is several
-        # times faster on a CPU than complex abs (hypot) or a reduction over the real view.
+        # Per orientation, sums in float64. The linear error needs no rotated copy of w:
+        #   ||ws - e^{i p} w||^2 = ||ws||^2 + ||w||^2 - 2 Re(e^{-i p} sum ws conj(w)),
+        # and sum ws conj(w) is also the measured phase shift's. The errors over all orientations sum
+        # numerators and denominators. |z|^2 as re^2 + im^2 is several times faster on a CPU than
+        # complex abs (hypot) or a reduction over the real view.
         dims = (0, 2, 3)
         sq = lambda z: z.real.square() + z.imag.square()
         m = a["modulus"][0] if "modulus" in a else sq(w).sqrt()  # forward_intermediates gives it
-        den = m.square().sum(dims).double()
-        lin_num = sq(ws - phase_rotate(w, pred[None, :, None, None])).sum(dims).double()
-        mod_num = (sq(ws).sqrt() - m).square().sum(dims).double()
-        meas = measured_phase_shift(ws, w, dims=dims)
+        den = m.square().sum(dims, dtype=torch.float64)
+        ss = sq(ws)
+        cross = (ws * w.conj()).sum(dims, dtype=torch.complex128)
+        rotated = cross * torch.polar(torch.ones_like(pred), -pred)
+        lin_num = (ss.sum(dims, dtype=torch.float64) + den - 2 * rotated.real).clamp_min(0)
+        mod_num = (ss.sqrt() - m).square().sum(dims, dtype=torch.float64)
+        meas = torch.angle(cross)
         out.append({
             "block": j,
             "scale": info.scale,
