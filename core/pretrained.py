@@ -30,10 +30,10 @@ from core.models import build_model
 PRETRAINED_DIR = Path(os.environ.get("PHASE_COLLAPSE_PRETRAINED", Path(__file__).resolve().parents[1] / "pretrained"))
 
 # The narrow ImageNet-style widths of the demo's Imagenette model: a quarter of SPEC §4's (3.06 M
-# parameters). At half width (12.2 M) a translation update of the demo took 0.30-0.35 s on 2 CPU
-# cores through gradio_client, over the 0.25 s goal; a quarter-width forward pass at 160 px takes
-# about 50 ms there instead of 90 ms (bench/bench_demo.py). The full-width model is trained and
-# reported beside it (lscat_skip_imagenette_full).
+# parameters). At half width (12.2 M) a translation update of the demo took 0.30-0.37 s on 2 CPU
+# cores through gradio_client (bench/bench_demo.py at commit 4cc26a0), over the 0.25 s goal; see
+# docs/DEMO.md for the quarter width. The full-width model is to be trained and reported beside it
+# (lscat_skip_imagenette_full), as issue 3 asks.
 IMAGENETTE_NARROW = (8, 16, 16, 32, 64, 128, 128, 128, 128, 128, 64)
 
 
