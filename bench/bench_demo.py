@@ -79,14 +79,14 @@ def timed_calls(fn, n: int, server_pid: int) -> dict:
             "server_cpu_ms_per_call": round(1000 * (s1 - s0) / n, 1)}
 
 
-def in_process(models: list[str], n: int) -> None:
+def in_process(models: list[str], n: int, threads: int | None) -> None:
     """The same translation updates without gradio: App.shift called directly, in this process."""
     import torch
 
     from demo.models import ModelStore
     from demo.ui import App
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
     app = App(ModelStore())
     for model in models:
         path = app.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)[-1]
@@ -96,13 +96,17 @@ def in_process(models: list[str], n: int) -> None:
             app.shift(path, round(0.1 + 0.37 * i, 2), round(-0.05 * i, 2), "circular", model, i % 4, 0)
             times.append(time.perf_counter() - t)
         print(json.dumps({"model": model, "endpoint": "shift, in process (no gradio)", "updates": n,
-                          "median_ms": round(1000 * statistics.median(times), 1)}), flush=True)
+                          "median_ms": round(1000 * statistics.median(times), 1),
+                          "threads": torch.get_num_threads()}), flush=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--updates", type=int, default=30, help="timed calls per model (default: %(default)s)")
     ap.add_argument("--models", nargs="+", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads of the app (its PHASE_COLLAPSE_THREADS) and of the in-process timing "
+                         "(default: the app's default, one per core)")
     args = ap.parse_args()
 
     import gradio
@@ -112,6 +116,8 @@ def main() -> int:
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False"}
+    if args.threads is not None:
+        env["PHASE_COLLAPSE_THREADS"] = str(args.threads)
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,6 +136,7 @@ def main() -> int:
         # gradio_client's own round trip (it polls for messages every 50 ms), and its CPU cost
         trivial = timed_calls(lambda i: client.predict(0.5, api_name="/relu"), 20, proc.pid)
         out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+               "app_threads": args.threads or "default (one per core)",
                "load_before": os.getloadavg(), "torch": torch.__version__, "gradio": gradio.__version__,
                "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2),
                "trivial_endpoint_median_ms": trivial["median_ms"],
@@ -156,7 +163,7 @@ def main() -> int:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    in_process(args.models, args.updates)
+    in_process(args.models, args.updates, args.threads)
     return 0
 
 

@@ -206,15 +206,17 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         # and sum ws conj(w) is also the measured phase shift's. The errors over all orientations sum
         # numerators and denominators. |z|^2 as re^2 + im^2 is several times faster on a CPU than
         # complex abs (hypot) or a reduction over the real view.
-        dims = (0, 2, 3)
+        # Each map (H, W) is summed in its own precision (torch's cascade sums), the per-map sums in
+        # float64 over channels: as exact as casting everything to float64, without the casting copy.
         sq = lambda z: z.real.square() + z.imag.square()
+        total = lambda v: v.sum((-2, -1)).to(torch.complex128 if v.is_complex() else torch.float64).sum(0)
         m = a["modulus"][0] if "modulus" in a else sq(w).sqrt()  # forward_intermediates gives it
-        den = m.square().sum(dims, dtype=torch.float64)
+        den = total(m.square())
         ss = sq(ws)
-        cross = (ws * w.conj()).sum(dims, dtype=torch.complex128)
+        cross = total(ws * w.conj())
         rotated = cross * torch.polar(torch.ones_like(pred), -pred)
-        lin_num = (ss.sum(dims, dtype=torch.float64) + den - 2 * rotated.real).clamp_min(0)
-        mod_num = (ss.sqrt() - m).square().sum(dims, dtype=torch.float64)
+        lin_num = (total(ss) + den - 2 * rotated.real).clamp_min(0)
+        mod_num = total((ss.sqrt() - m).square())
         meas = torch.angle(cross)
         out.append({
             "block": j,

@@ -36,6 +36,10 @@ PRETRAINED_DIR = Path(os.environ.get("PHASE_COLLAPSE_PRETRAINED", Path(__file__)
 # (lscat_skip_imagenette_full), as issue 3 asks.
 IMAGENETTE_NARROW = (8, 16, 16, 32, 64, 128, 128, 128, 128, 128, 64)
 
+# An eighth of SPEC §4's CIFAR-10 widths (0.39 M parameters): the interim demo model, trainable on a
+# CPU in about an hour (recipe cifar10_lscat_skip_small), until the full-width weights are trained.
+CIFAR10_SMALL = (8, 16, 32, 64, 64, 64, 64, 64)
+
 
 class PretrainedError(RuntimeError):
     """A weights file or model card is missing, corrupt or does not match the model."""
@@ -59,6 +63,10 @@ class Entry:
 ENTRIES: dict[str, Entry] = {
     "lscat_skip_cifar10": Entry("lscat_skip_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_lscat_skip",
                                 description="LScat+skip, the paper's CIFAR-10 architecture"),
+    "lscat_skip_cifar10_small": Entry("lscat_skip_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_lscat_skip_small",
+                                      build={"widths": CIFAR10_SMALL},
+                                      description="LScat+skip, CIFAR-10 architecture at an eighth of the widths, "
+                                                  "trained on a CPU (interim demo model)"),
     "resnet18_cifar10": Entry("resnet18_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_resnet18",
                               description="ResNet-18 baseline, same recipe and budget"),
     "lscat_skip_imagenette": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 160,

@@ -166,32 +166,45 @@ class WaveletTransform(nn.Module):
         return y.view(B, self.channels, 1 + self.L, 2, y.shape[-2], y.shape[-1])
 
     # -- FFT path (the definition) ----------------------------------------------------------
-    def _fourier_filters(self, m: int, n: int, device) -> torch.Tensor:
-        key = (m, n, str(device))
+    def _fourier_filters(self, m: int, n: int, device, dtype: torch.dtype, scale: float = 1.0) -> torch.Tensor:
+        """``scale`` times the (1 + L, m, n) filter spectra on an m x n grid, computed in float64 once
+        and cached per grid, device, complex dtype and scale (no conversion per call)."""
+        key = (m, n, str(device), dtype, scale)
         if key not in self._fft_cache:
             bank = [periodized(self.filters.phi, m, n, morlet=False)]
             bank += [periodized(f, m, n, morlet=True) for f in self.filters.psi]
-            hat = np.fft.fft2(np.stack(bank))
-            self._fft_cache[key] = torch.from_numpy(hat).to(device=device)
+            hat = np.fft.fft2(np.stack(bank)) * scale
+            self._fft_cache[key] = torch.from_numpy(hat).to(device=device, dtype=dtype)
         return self._fft_cache[key]
+
+    def _fft_index(self, n: int, device) -> torch.Tensor:
+        key = (n, str(device), self.padding, "fft")
+        if key not in self._index_cache:
+            self._index_cache[key] = torch.from_numpy(padded_index(n, self.padding)).to(device)
+        return self._index_cache[key]
 
     def _fft(self, x: torch.Tensor) -> torch.Tensor:
         B, _, H, W = x.shape
-        ri = torch.from_numpy(padded_index(H, self.padding)).to(x.device)
-        ci = torch.from_numpy(padded_index(W, self.padding)).to(x.device)
         pad = pad_width(self.padding)
-        x = full_precision(x)[:, :, ri[:, None], ci[None, :]]
+        x = full_precision(x)
+        if pad:  # the circular grid is the image itself: no gather
+            ri, ci = self._fft_index(H, x.device), self._fft_index(W, x.device)
+            x = x[:, :, ri[:, None], ci[None, :]]
         if self.complex_input:
             x = as_complex(x.view(B, self.channels, 2, x.shape[-2], x.shape[-1]))
         m, n = x.shape[-2:]
         spec = torch.fft.fft2(x)[:, :, None]
-        spec = spec * self._fourier_filters(m, n, x.device).to(spec.dtype)  # (B, C, 1+L, m, n)
         ho, wo = output_size(H, self.stride), output_size(W, self.stride)
         s = self.stride
-        if s == 2 and m % 2 == 0 and n % 2 == 0:
-            # Subsampling in space = averaging the four aliased quarters of the spectrum.
+        aliased = s == 2 and m % 2 == 0 and n % 2 == 0
+        # (B, C, 1+L, m, n); the aliased path's 1/4 is folded into the cached filters
+        spec = spec * self._fourier_filters(m, n, x.device, spec.dtype, 0.25 if aliased else 1.0)
+        if aliased:
+            # Subsampling in space = averaging the four aliased quarters of the spectrum
+            # (rows first, then columns: two half-size sums instead of three quarter-size ones).
             h2, w2 = m // 2, n // 2
-            spec = (spec[..., :h2, :w2] + spec[..., h2:, :w2] + spec[..., :h2, w2:] + spec[..., h2:, w2:]) * 0.25
+            spec = spec[..., :h2, :] + spec[..., h2:, :]
+            spec = spec[..., :w2] + spec[..., w2:]
             y = torch.fft.ifft2(spec)[..., pad // 2: pad // 2 + ho, pad // 2: pad // 2 + wo]
         else:
             y = torch.fft.ifft2(spec)[..., pad: pad + (ho - 1) * s + 1: s, pad: pad + (wo - 1) * s + 1: s]

@@ -7,6 +7,7 @@ to compute, caches it, and keeps the memory bounded (LRU caches of a few entries
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from core import pretrained
 from core.analysis import block_sigma_rms, compare_blocks, translate, wavelet_padding
 from core.data import center_square, denormalize, normalize, to_tensor
 from core.explain import DilatedBank, channel_ranking, feature_change, network_filters
-from demo.images import load_image
+from demo.images import ImageError, load_image
 from demo.models import DemoModel
 
 MODES = ("circular", "zero")
@@ -115,6 +116,19 @@ class Pipeline:
         self.originals = LRU(originals)
         self.translated = LRU(translated)
         self._banks: dict = {}
+        self._digests = LRU(64)
+
+    def digest(self, path: str) -> str:
+        """The file's sha256 (the cache key of its original branch), hashed once per file version:
+        a slider move on a 10 MB upload should not re-read it."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            raise ImageError("This image is no longer on the server (uploads are deleted after an hour): "
+                             "upload it again.") from None
+        stamp = (path, st.st_size, st.st_mtime_ns)
+        hit = self._digests.get(stamp)
+        return hit if hit is not None else self._digests.put(stamp, pretrained.sha256(path))
 
     def bank(self, dm: DemoModel) -> DilatedBank:
         key = (dm.model.config, dm.size)
@@ -127,7 +141,7 @@ class Pipeline:
         if mode not in MODES:
             raise ValueError(f"boundary mode must be one of {MODES}, got {mode!r}")
         dm = self.store.get(model_key)
-        key = (model_key, mode, pretrained.sha256(path))
+        key = (model_key, mode, self.digest(path))
         hit = self.originals.get(key)
         if hit is not None:
             return dm, key, hit, False

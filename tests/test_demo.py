@@ -161,6 +161,28 @@ def test_shift_reanalyses_the_session_image(app):
     assert b[-2]["tau"] == {"dx": 1.5, "dy": 0.0} and b[-2] == c[-2]
 
 
+def test_shift_after_the_upload_was_deleted_says_so(app, tmp_path):
+    import shutil
+
+    path = tmp_path / "upload.jpg"
+    shutil.copy(CAT, path)
+    app.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    path.unlink()  # gradio's delete_cache removed it
+    with pytest.raises(gr.Error, match="no longer on the server"):
+        app.shift(str(path), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+
+
+def test_an_edited_file_is_analysed_afresh(app, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "img.png"
+    Image.new("RGB", (40, 40), (250, 10, 10)).save(path)
+    a = app.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    Image.new("RGB", (48, 48), (10, 10, 250)).save(path)  # same path, new content (and size)
+    b = app.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    assert a[-2]["original_top5"] != b[-2]["original_top5"] or a[4] != b[4]
+
+
 @pytest.mark.filterwarnings("ignore:CMYK image")  # gr.Warning outside a request context warns
 def test_bad_images_raise_gr_error_and_odd_ones_get_notes(app, tmp_path):
     files = make_files(tmp_path)

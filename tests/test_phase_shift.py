@@ -103,3 +103,30 @@ def test_compare_blocks_invariance_improves_with_depth():
     assert rep[0]["linear_error_all"] <= max(rep[0]["bound"]) + 1e-6
     mods = [r["modulus_error_all"] for r in rep]
     assert mods[-1] < mods[0]
+
+
+def test_compare_blocks_float32_sums_match_a_float64_direct_computation():
+    """compare_blocks sums float32 maps per map and the per-map sums in float64, and gets the linear
+    error from ||ws||^2 + ||w||^2 - 2 Re(e^{-ip} <ws, w>): check it against the direct float64
+    computation, including an exact phase rotation, whose error must come out (nearly) zero."""
+    torch.manual_seed(0)
+    model = build_model("lscat_skip_cifar10", widths=(8,) * 8).eval()
+    with torch.no_grad():
+        _, a = model.forward_intermediates(torch.randn(1, 3, 32, 32), indices=[0], keys=("wavelet", "modulus"))
+    w = a[0]["wavelet"]  # (1, C, L, H, W) complex64
+    info = a[0]["info"]
+    tau = (0.3, -0.45)
+    pred = predicted_phase_shift(info.xi_block, (tau[0] / info.scale, tau[1] / info.scale))
+    exact = w * torch.polar(torch.ones_like(pred), pred).to(w.dtype)[None, None, :, None, None]
+    noisy = exact + 0.05 * torch.randn_like(w)
+    for ws, zero in ((exact, True), (noisy, False)):
+        rep = compare_blocks([a[0]], [{"wavelet": ws}], tau, sigmas=[[1.0] * info.filters.L])[0]
+        w64, ws64 = w[0].to(torch.complex128), ws[0].to(torch.complex128)
+        rot = torch.polar(torch.ones_like(pred), pred).to(torch.complex128)[None, :, None, None]
+        direct = ((ws64 - rot * w64).abs().square().sum((0, 2, 3)) / w64.abs().square().sum((0, 2, 3))).sqrt()
+        mod = ((ws64.abs() - w64.abs()).square().sum((0, 2, 3)) / w64.abs().square().sum((0, 2, 3))).sqrt()
+        assert rep["linear_error"] == pytest.approx(direct.tolist(), abs=1e-3 if zero else 1e-5)
+        assert rep["modulus_error"] == pytest.approx(mod.tolist(), abs=1e-5)
+        if zero:
+            assert max(rep["linear_error"]) < 1e-3
+            assert rep["measured_phase"] == pytest.approx(wrap_phase(pred).tolist(), abs=1e-5)
