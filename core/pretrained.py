@@ -65,8 +65,8 @@ ENTRIES: dict[str, Entry] = {
                                 description="LScat+skip, the paper's CIFAR-10 architecture"),
     "lscat_skip_cifar10_small": Entry("lscat_skip_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_lscat_skip_small",
                                       build={"widths": CIFAR10_SMALL},
-                                      description="LScat+skip, CIFAR-10 architecture at an eighth of the widths, "
-                                                  "trained on a CPU (interim demo model)"),
+                                      description="the CIFAR-10 architecture at an eighth of the widths, "
+                                                  "trained on a CPU"),
     "resnet18_cifar10": Entry("resnet18_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_resnet18",
                               description="ResNet-18 baseline, same recipe and budget"),
     "lscat_skip_imagenette": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 160,

@@ -22,6 +22,10 @@ LABELS = {
     "resnet18_imagenette": "ResNet-18 baseline · Imagenette · 160 px",
 }
 DEFAULT = LSCAT[0]
+# Weights tried for each offered model, in order: the paper's widths first, then the interim
+# eighth-width CIFAR-10 model trained on a CPU (core.recipes "cifar10_lscat_skip_small"). The API
+# key stays the same whichever is loaded; the banner and the numbers say which.
+SOURCES = {"lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small")}
 
 
 @dataclass
@@ -32,6 +36,7 @@ class DemoModel:
     trained: bool
     card: dict | None
     problem: str | None = None  # why shipped weights could not be used
+    weights: str | None = None  # the pretrained entry loaded (None: untrained)
 
     @property
     def label(self) -> str:
@@ -53,6 +58,10 @@ class DemoModel:
         if self.trained:
             acc = card_accuracy(self.card or {})
             acc = f"test accuracy {acc}" if acc else "accuracy not recorded in its model card"
+            if self.weights and self.weights != self.key:  # a stand-in for the paper's model
+                return (f"**{self.label}**, interim weights `{self.weights}` "
+                        f"({pretrained.ENTRIES[self.weights].description}; {acc}). The paper's full-width "
+                        f"weights are not trained yet.")
             return f"**{self.label}**, trained weights ({acc})."
         why = f" Shipped weights could not be loaded: {self.problem}" if self.problem else ""
         return (f"**{self.label}**, *untrained* (random orthonormal P): its predictions are those of an "
@@ -100,19 +109,22 @@ class ModelStore:
         return self._models[key]
 
     def _load(self, key: str) -> DemoModel:
-        entry = pretrained.ENTRIES[key]
-        problem = None
-        if key in pretrained.available():
+        problems = []
+        have = set(pretrained.available())
+        for name in SOURCES.get(key, (key,)):
+            if name not in have:
+                continue
             try:
-                model, card = pretrained.load(key)
-                log.info("loaded trained weights for %s", key)
-                return DemoModel(key, freeze(model), entry, True, card)
+                model, card = pretrained.load(name)
+                log.info("loaded trained weights %s for %s", name, key)
+                return DemoModel(key, freeze(model), pretrained.ENTRIES[name], True, card, weights=name)
             except pretrained.PretrainedError as e:
-                problem = str(e)
-                log.warning("could not load %s: %s", key, e)
+                problems.append(str(e))
+                log.warning("could not load %s: %s", name, e)
         if key not in LSCAT:
             raise KeyError(f"{key} has no usable weights")
-        return DemoModel(key, freeze(pretrained.build_untrained(key)), entry, False, None, problem)
+        return DemoModel(key, freeze(pretrained.build_untrained(key)), pretrained.ENTRIES[key], False, None,
+                         " ".join(problems) or None)
 
     def warm(self, keys: list[str]) -> threading.Thread:
         """Build ``keys`` in order in a daemon thread (the server answers meanwhile)."""

@@ -122,7 +122,8 @@ class App:
         errors, phases = panels.analysis_figures(dm, comp, single, tau, k)
         notes = "".join(f"\n- {n}" for n in orig.notes)
         status = dm.banner() + (f"\n\nAbout this image:{notes}" if notes else "")
-        numbers = {"model": dm.key, "trained": dm.trained, "tau": {"dx": dx, "dy": dy}, "boundary": boundary,
+        numbers = {"model": dm.key, "trained": dm.trained, "weights": dm.weights, "tau": {"dx": dx, "dy": dy},
+                   "boundary": boundary,
                    **numbers, "blocks": comp.report, "single_wavelet": single}
         conf = lambda t: {c: round(p, 4) for c, p in t}
         return (status, conf(numbers["original_top5"]), conf(numbers["translated_top5"]), line,

@@ -261,6 +261,23 @@ def test_shipped_weights_light_up(weights_dir):
     assert fig(out[4])["layout"]["xaxis"]["ticktext"][0].startswith("feature map")
 
 
+def test_interim_weights_stand_in_under_the_same_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+    torch.manual_seed(2)
+    model = build_model("lscat_skip_cifar10", widths=pretrained.CIFAR10_SMALL)
+    pretrained.save(model, "lscat_skip_cifar10_small", {"top1": 0.7}, half=True)
+    assert demo_models.offered()[0] == "lscat_skip_cifar10"  # the API key does not change
+    dm = ModelStore().get("lscat_skip_cifar10")
+    assert dm.trained and dm.weights == "lscat_skip_cifar10_small"
+    assert "interim weights" in dm.banner() and "70.0%" in dm.banner()
+    out = App(ModelStore()).analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    assert out[-2]["weights"] == "lscat_skip_cifar10_small" and "untrained" not in out[3]
+    # the paper's widths win once they are shipped
+    pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
+                    {"build": {"widths": [4] * 8}, "top1": 0.9})
+    assert ModelStore().get("lscat_skip_cifar10").weights == "lscat_skip_cifar10"
+
+
 def test_corrupt_weights_fall_back_to_untrained(weights_dir, monkeypatch):
     path = pretrained.weights_path("lscat_skip_cifar10")
     path.write_bytes(path.read_bytes()[:-100] + b"\0" * 100)
