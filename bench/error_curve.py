@@ -1,0 +1,89 @@
+"""The demo's network error curve, trained against untrained: does invariance improve with depth?
+
+    .venv/bin/python bench/error_curve.py [--weights lscat_skip_cifar10_small] [--modes circular zero]
+
+For each shipped example photo (demo/examples), each shift tau and each boundary mode, runs the
+pretrained model ``--weights`` and the same architecture with its untrained initialization
+(``core.pretrained.build_untrained``) on the image and on its translate, and measures per block,
+with ``core.analysis.compare_blocks``, the relative error of the wavelet coefficients against the
+phase-shift prediction e^{-i xi.tau}(x*psi) ("linear") and of their moduli ("modulus"), over all
+orientations and channels. Prints the median over the images, per block, as a table, then one JSON
+line per (weights, mode, tau) with the environment, for docs/bench/error_curve.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", default="lscat_skip_cifar10_small", help="a pretrained entry (default: %(default)s)")
+    ap.add_argument("--modes", nargs="+", default=["circular", "zero"], choices=["circular", "zero"])
+    ap.add_argument("--taus", nargs="+", default=["0.5,0", "1,1", "2,0"], help="dy,dx pairs in input pixels")
+    ap.add_argument("--out", help="append the JSON lines to this file")
+    args = ap.parse_args()
+
+    import torch
+
+    from core import pretrained
+    from core.analysis import compare_blocks, translate, wavelet_padding
+    from core.data import center_square, normalize, to_tensor
+    from demo.images import load_image
+    from demo.panels import EXAMPLES, example_path
+
+    try:
+        taus = [tuple(float(v) for v in t.split(",")) for t in args.taus]
+        assert all(len(t) == 2 for t in taus)
+    except (ValueError, AssertionError):
+        ap.error("--taus takes dy,dx pairs such as 0.5,0")
+    try:
+        trained, card = pretrained.load(args.weights)
+    except pretrained.PretrainedError as e:
+        ap.error(str(e))
+    if not hasattr(trained, "block_info"):
+        ap.error(f"{args.weights} is not a scattering network")
+    torch.set_num_threads(1)
+    size = pretrained.ENTRIES[args.weights].input_size
+    images = [normalize(to_tensor(center_square(load_image(example_path(f), target=size)[0], size)))[None]
+              for f, _ in EXAMPLES]
+    models = {"trained": trained.requires_grad_(False), "untrained": pretrained.build_untrained(args.weights)}
+    env = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "torch": torch.__version__,
+           "weights": args.weights, "weights_top1": card.get("top1"), "images": [f for f, _ in EXAMPLES]}
+    lines = []
+    for mode in args.modes:
+        for tau in taus:
+            for which, model in models.items():
+                lin, mod = [], []
+                for x in images:
+                    with torch.inference_mode(), wavelet_padding(model, "circular" if mode == "circular" else "reflect"):
+                        _, a = model.forward_intermediates(x, keys=("wavelet", "modulus", "input"))
+                        _, b = model.forward_intermediates(translate(x, tau, mode), keys=("wavelet",))
+                    rep = compare_blocks(a, b, tau)
+                    lin.append([r["linear_error_all"] for r in rep])
+                    mod.append([r["modulus_error_all"] for r in rep])
+                med = lambda rows: [round(statistics.median(col), 3) for col in zip(*rows)]
+                line = {**env, "model": which, "mode": mode, "tau": tau, "linear_error_median": med(lin),
+                        "modulus_error_median": med(mod)}
+                lines.append(line)
+                print(f"{mode:8s} tau={tau} {which:9s} linear  " + " ".join(f"{v:.3f}" for v in line["linear_error_median"]))
+                print(f"{'':8s} {'':{len(str(tau)) + 4}s} {which:9s} modulus " + " ".join(f"{v:.3f}" for v in line["modulus_error_median"]))
+    for line in lines:
+        print(json.dumps(line))
+    if args.out:
+        with open(args.out, "a") as f:
+            for line in lines:
+                f.write(json.dumps(line) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
