@@ -17,9 +17,13 @@ import torch  # noqa: E402
 from demo.images import MAX_BYTES  # noqa: E402
 from demo.models import DEFAULT, LSCAT  # noqa: E402
 from demo.panels import EXAMPLES_DIR  # noqa: E402
-from demo.ui import CSS, App, theme  # noqa: E402
+from demo.ui import CSS, App, default_threads, theme  # noqa: E402
 
-torch.set_num_threads(max(1, min(os.cpu_count() or 1, int(os.environ.get("PHASE_COLLAPSE_THREADS", "16")))))
+try:
+    THREADS = int(os.environ.get("PHASE_COLLAPSE_THREADS") or default_threads(os.cpu_count()))
+except ValueError:
+    raise SystemExit(f"PHASE_COLLAPSE_THREADS must be a whole number, got {os.environ['PHASE_COLLAPSE_THREADS']!r}")
+torch.set_num_threads(max(1, THREADS))
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own local start-up probes
 

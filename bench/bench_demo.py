@@ -84,9 +84,9 @@ def in_process(models: list[str], n: int, threads: int | None) -> None:
     import torch
 
     from demo.models import ModelStore
-    from demo.ui import App
+    from demo.ui import App, default_threads
 
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    torch.set_num_threads(threads or default_threads(os.cpu_count()))  # app.py's default
     app = App(ModelStore())
     for model in models:
         path = app.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)[-1]
@@ -106,7 +106,7 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
     ap.add_argument("--threads", type=int, default=None,
                     help="torch threads of the app (its PHASE_COLLAPSE_THREADS) and of the in-process timing "
-                         "(default: the app's default, one per core)")
+                         "(default: the app's default, half the cores)")
     args = ap.parse_args()
 
     import gradio
@@ -136,7 +136,7 @@ def main() -> int:
         # gradio_client's own round trip (it polls for messages every 50 ms), and its CPU cost
         trivial = timed_calls(lambda i: client.predict(0.5, api_name="/relu"), 20, proc.pid)
         out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
-               "app_threads": args.threads or "default (one per core)",
+               "app_threads": args.threads or "default (half the cores)",
                "load_before": os.getloadavg(), "torch": torch.__version__, "gradio": gradio.__version__,
                "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2),
                "trivial_endpoint_median_ms": trivial["median_ms"],

@@ -31,6 +31,14 @@ def theme() -> gr.themes.Base:
                              font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 
 
+def default_threads(cores: int | None) -> int:
+    """Torch threads of the analysis: half the cores (at most 16), leaving the rest to the web server and,
+    on a laptop, the browser. On 2 cores the single thread is as fast through gradio as two, and takes
+    half the CPU: OpenMP's spinning second thread competed with the server (bench/bench_demo.py
+    --threads, docs/DEMO.md). app.py applies it unless PHASE_COLLAPSE_THREADS says otherwise."""
+    return max(1, min(16, (cores or 1) // 2))
+
+
 def _caption(text: str) -> gr.Markdown:
     return gr.Markdown(text, elem_classes=["caption"])
 
