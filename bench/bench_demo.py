@@ -13,7 +13,9 @@ Starts app.py on a free port and reports (JSON on stdout, one line per figure):
     it on every call).
 Each timed series also gives the CPU time per call of the client (this process) and of the server
 (from /proc), and at the end the same updates are timed in process, without gradio (App.shift).
-Also prints the machine (cores, load average), torch and gradio versions and the date.
+Also prints the machine (cores, load average), torch and gradio versions, the date, and per model
+the weights it ran with ("untrained" when none are shipped). PHASE_COLLAPSE_PRETRAINED=/empty/dir
+times the untrained full-width models instead of the shipped ones.
 """
 
 from __future__ import annotations
@@ -89,13 +91,14 @@ def in_process(models: list[str], n: int, threads: int | None) -> None:
     torch.set_num_threads(threads or default_threads(os.cpu_count()))  # app.py's default
     app = App(ModelStore())
     for model in models:
-        path = app.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)[-1]
+        out = app.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)
+        path, weights = out[-1], out[-2].get("weights") or "untrained"
         times = []
         for i in range(n):
             t = time.perf_counter()
             app.shift(path, round(0.1 + 0.37 * i, 2), round(-0.05 * i, 2), "circular", model, i % 4, 0)
             times.append(time.perf_counter() - t)
-        print(json.dumps({"model": model, "endpoint": "shift, in process (no gradio)", "updates": n,
+        print(json.dumps({"model": model, "weights": weights, "endpoint": "shift, in process (no gradio)", "updates": n,
                           "median_ms": round(1000 * statistics.median(times), 1),
                           "threads": torch.get_num_threads()}), flush=True)
 
@@ -146,7 +149,8 @@ def main() -> int:
         for model in args.models:
             # The session's image is this model's current image (cached original branch); `shift` is what
             # a slider move calls: the image is not sent again, only the translated branch is computed.
-            client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
+            numbers = client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")[7]
+            weights = numbers.get("weights") or "untrained"
             for endpoint in ("shift", "analyze"):
                 def call(i, endpoint=endpoint, model=model):
                     dx, dy = 0.1 + 0.37 * i, -0.05 * i  # distinct shifts: no translated-branch cache hit
@@ -155,7 +159,8 @@ def main() -> int:
                     client.predict(*head, dx, dy, "circular", model, i % 4, 0, api_name="/" + endpoint)
 
                 stats = timed_calls(call, args.updates, proc.pid)
-                print(json.dumps({"model": model, "endpoint": endpoint, **stats, "load_after": os.getloadavg()}),
+                print(json.dumps({"model": model, "weights": weights, "endpoint": endpoint, **stats,
+                                  "load_after": os.getloadavg()}),
                       flush=True)
     finally:
         proc.terminate()
