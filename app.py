@@ -22,7 +22,8 @@ from demo.ui import CSS, App, default_threads, theme  # noqa: E402
 try:
     THREADS = int(os.environ.get("PHASE_COLLAPSE_THREADS") or default_threads(os.cpu_count()))
 except ValueError:
-    raise SystemExit(f"PHASE_COLLAPSE_THREADS must be a whole number, got {os.environ['PHASE_COLLAPSE_THREADS']!r}")
+    raise SystemExit(f"PHASE_COLLAPSE_THREADS must be a whole number, got "
+                     f"{os.environ['PHASE_COLLAPSE_THREADS']!r}") from None
 torch.set_num_threads(max(1, THREADS))
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own local start-up probes

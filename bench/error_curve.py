@@ -63,8 +63,9 @@ def main() -> int:
         for tau in taus:
             for which, model in models.items():
                 lin, mod = [], []
+                padding = "circular" if mode == "circular" else "reflect"
                 for x in images:
-                    with torch.inference_mode(), wavelet_padding(model, "circular" if mode == "circular" else "reflect"):
+                    with torch.inference_mode(), wavelet_padding(model, padding):
                         _, a = model.forward_intermediates(x, keys=("wavelet", "modulus", "input"))
                         _, b = model.forward_intermediates(translate(x, tau, mode), keys=("wavelet",))
                     rep = compare_blocks(a, b, tau)
@@ -74,8 +75,9 @@ def main() -> int:
                 line = {**env, "model": which, "mode": mode, "tau": tau, "linear_error_median": med(lin),
                         "modulus_error_median": med(mod)}
                 lines.append(line)
-                print(f"{mode:8s} tau={tau} {which:9s} linear  " + " ".join(f"{v:.3f}" for v in line["linear_error_median"]))
-                print(f"{'':8s} {'':{len(str(tau)) + 4}s} {which:9s} modulus " + " ".join(f"{v:.3f}" for v in line["modulus_error_median"]))
+                row = lambda key, line=line: " ".join(f"{v:.3f}" for v in line[key])
+                print(f"{mode:8s} tau={tau} {which:9s} linear  " + row("linear_error_median"))
+                print(f"{'':8s} {'':{len(str(tau)) + 4}s} {which:9s} modulus " + row("modulus_error_median"))
     for line in lines:
         print(json.dumps(line))
     if args.out:
