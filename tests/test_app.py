@@ -55,7 +55,9 @@ def test_page_references_nothing_outside_the_server(server):
 def test_analyze_endpoint(client):
     assert "/analyze" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     status, po, pt, line, maps, errors, phases, numbers = analyze(client)
-    assert "LScat+skip" in status and "untrained" in status
+    assert "LScat+skip" in status and ("untrained" in status) != numbers["trained"]
+    if numbers["trained"]:  # the shipped weights, named in the banner
+        assert numbers["weights"] and (f"`{numbers['weights']}`" in status or "trained weights" in status)
     assert len(po["confidences"]) == 5 and po["label"] == po["confidences"][0]["label"]
     assert len(pt["confidences"]) == 5 and "Top class" in line
     assert maps["type"] == "plotly" and json.loads(maps["plot"])["data"][0]["type"] == "image"
