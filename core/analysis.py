@@ -84,6 +84,15 @@ def measured_phase_shift(z_shifted: torch.Tensor, z: torch.Tensor, dims=(-2, -1)
     return torch.angle((z_shifted * z.conj()).sum(dim=dims)).double()
 
 
+def abs2(z: torch.Tensor) -> torch.Tensor:
+    """|z|^2 of a complex tensor as re * re + im * im, in two passes (no hypot, no reduction over a
+    real view, no square of a strided view: the fastest form on a CPU, by 2x)."""
+    if not z.is_complex():
+        return z * z
+    re, im = z.real, z.imag
+    return (re * re).addcmul_(im, im)
+
+
 def relative_error(a: torch.Tensor, b: torch.Tensor, dims=None) -> torch.Tensor:
     """||a - b|| / ||b|| (over ``dims``, all if None)."""
     dims = tuple(range(a.dim())) if dims is None else dims
@@ -204,16 +213,15 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         # Per orientation, sums in float64. The linear error needs no rotated copy of w:
         #   ||ws - e^{i p} w||^2 = ||ws||^2 + ||w||^2 - 2 Re(e^{-i p} sum ws conj(w)),
         # and sum ws conj(w) is also the measured phase shift's. The errors over all orientations sum
-        # numerators and denominators. |z|^2 as re^2 + im^2 is several times faster on a CPU than
-        # complex abs (hypot) or a reduction over the real view.
+        # numerators and denominators. |z|^2 is abs2 (faster on a CPU than complex abs, i.e. hypot).
         # Each map (H, W) is summed in its own precision (torch's cascade sums), the per-map sums in
         # float64 over channels: as exact as casting everything to float64, without the casting copy.
-        sq = lambda z: z.real.square() + z.imag.square()
-        total = lambda v: v.sum((-2, -1)).to(torch.complex128 if v.is_complex() else torch.float64).sum(0)
-        m = a["modulus"][0] if "modulus" in a else sq(w).sqrt()  # forward_intermediates gives it
-        den = total(m.square())
-        ss = sq(ws)
-        cross = total(ws * w.conj())
+        total = lambda v: v.sum((-2, -1)).double().sum(0)
+        m = a["modulus"][0] if "modulus" in a else abs2(w).sqrt()  # forward_intermediates gives it
+        den = total(m * m)
+        ss = abs2(ws)
+        # sum over each map of ws conj(w), as one vecdot per map (no conjugated product tensor)
+        cross = torch.linalg.vecdot(w.flatten(-2), ws.flatten(-2)).to(torch.complex128).sum(0)
         rotated = cross * torch.polar(torch.ones_like(pred), -pred)
         lin_num = (total(ss) + den - 2 * rotated.real).clamp_min(0)
         mod_num = total((ss.sqrt() - m).square())

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.analysis import circular_filter, relative_error
+from core.analysis import abs2, circular_filter, relative_error
 from core.filters import Filter, morlet_window, spectral_bandwidth
 
 # --------------------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class DilatedBank:
     def reference(self, gray: torch.Tensor) -> dict:
         """What :meth:`errors` needs from the untranslated image, computed once per image."""
         z = self.coefficients(gray)
-        p = _abs2(z)
+        p = abs2(z)
         return {"z": z, "modulus": p.sqrt(), "norm2": p.sum((-2, -1)).double(),
                 "sigma": self.sigma_rms(gray)}
 
@@ -239,8 +239,8 @@ class DilatedBank:
         sel = (lambda t: t) if rows is None else (lambda t: t[rows])
         pred = predicted_phase_shift(sel(self.xi), tau)
         den, sigma = sel(ref["norm2"]), sel(ref["sigma"])
-        lin = _abs2(zs - phase_rotate(sel(ref["z"]), pred[:, None, None])).sum((-2, -1)).double()
-        mod = (_abs2(zs).sqrt() - sel(ref["modulus"])).square().sum((-2, -1)).double()
+        lin = abs2(zs - phase_rotate(sel(ref["z"]), pred[:, None, None])).sum((-2, -1)).double()
+        mod = (abs2(zs).sqrt() - sel(ref["modulus"])).square().sum((-2, -1)).double()
         out, i = [], 0
         for j, L in enumerate(self.L if rows is None else [1] * len(self.L)):
             s = slice(i, i + L)
@@ -254,11 +254,6 @@ class DilatedBank:
             if rows is not None:
                 out[-1]["orientation"] = int(rows[j]) - sum(self.L[:j])
         return out
-
-
-def _abs2(z: torch.Tensor) -> torch.Tensor:
-    """|z|^2 as re^2 + im^2 (no hypot; much faster on a CPU than a reduction over the real view)."""
-    return z.real.square() + z.imag.square()
 
 
 def _freqs(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -204,11 +204,13 @@ class LearnedScattering(nn.Module):
             w, rho, x = block._features(x)
             if j in wanted:
                 d = {"info": self.block_info[j]}
-                if {"phi", "wavelet", "modulus"} & set(keys):
+                if "phi" in keys:
                     wc = as_complex(w)
                     d.update(phi=wc[:, :, 0], wavelet=wc[:, :, 1:])
-                    if "modulus" in keys:
-                        d["modulus"] = d["wavelet"].abs()
+                elif {"wavelet", "modulus"} & set(keys):
+                    d["wavelet"] = as_complex(w[:, :, 1:])  # without x * phi: a smaller copy
+                if "modulus" in keys:
+                    d["modulus"] = d["wavelet"].abs()
                 if "rho" in keys:
                     d["rho"] = full_precision(rho) if block.rho.collapses_phase else as_complex(rho)
                 if "output" in keys:
