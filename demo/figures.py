@@ -48,7 +48,7 @@ def message(text: str, height: int = 240) -> dict:
 
 
 def maps(strips: list[str], columns: list[str], rows: list[str], tile: int, gap: int) -> dict:
-    """Columns of tiles (each strip a PNG data URI of len(rows) tiles of ``tile`` px, ``gap`` apart),
+    """Columns of tiles (each strip a JPEG data URI of len(rows) tiles of ``tile`` px, ``gap`` apart),
     column titles on top, one row label per block on the left."""
     n = len(rows)
     width = len(strips) * (tile + gap) - gap

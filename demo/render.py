@@ -1,4 +1,4 @@
-"""Arrays -> small RGB pictures (PNG data URIs) in the poster's colours. Presentation only."""
+"""Arrays -> small RGB pictures (JPEG data URIs) in the poster's colours. Presentation only."""
 
 from __future__ import annotations
 
@@ -139,10 +139,3 @@ def jpeg_uri(rgb: np.ndarray, quality: int = 90) -> str:
     Image.fromarray(a, "RGB").save(buf, format="JPEG", quality=quality, subsampling=0)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
-
-def png_uri(rgb: np.ndarray) -> str:
-    """(h, w, 3) float/uint8 RGB -> data:image/png;base64 URI (plotly image traces accept it)."""
-    a = to_uint8(rgb)
-    buf = io.BytesIO()
-    Image.fromarray(a, "RGB").save(buf, format="PNG", compress_level=3)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

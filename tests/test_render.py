@@ -49,9 +49,9 @@ def test_strip_decodes_to_the_tiles_with_white_gaps():
     strip = render.stack([render.tile(t, 16) for t in tiles], gap=4)
     assert strip.shape == (3 * 16 + 2 * 4, 16, 3) and strip.dtype == np.uint8
     assert (strip[16:20] == 255).all() and (strip[:16] == 0).all()
-    uri = render.png_uri(strip)
-    assert uri.startswith("data:image/png;base64,")
-    back = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
-    np.testing.assert_array_equal(back, strip)  # PNG is lossless
-    jpg = Image.open(io.BytesIO(base64.b64decode(render.jpeg_uri(strip).split(",", 1)[1])))
+    uri = render.jpeg_uri(strip)
+    assert uri.startswith("data:image/jpeg;base64,")
+    jpg = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
     assert jpg.size == (16, 56) and jpg.mode == "RGB"
+    back = np.asarray(jpg).astype(int)
+    assert np.abs(back - strip.astype(int)).mean() < 2  # full-chroma JPEG: close to the tiles
