@@ -331,7 +331,7 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
     else:
         cfg = make_config(config)
     dev = pick_device(cfg, device)
-    amp = cfg["bf16"] and dev.type == "cuda"
+    amp = cfg["bf16"] and dev.type in ("cuda", "cpu")
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
