@@ -135,25 +135,51 @@ def spectral_power(x: torch.Tensor) -> torch.Tensor:
 
 
 def _sigma_rms_from_power(x_power: torch.Tensor, f: Filter) -> float:
+    return spectral_moments(x_power, f)[0]
+
+
+def spectral_moments(x_power: torch.Tensor, f: Filter) -> tuple[float, tuple[float, float]]:
+    """sigma_rms (the spread of |x^ psi^|^2 around xi) and the centroid omega_bar = sum P omega / sum P
+    of P = |x^ psi^|^2, on the frequencies of the Fourier shift ([-pi, pi) rad/px, (row, col)).
+
+    The centroid is the mean frequency at which x * psi actually oscillates. A circular translation
+    multiplies each frequency of x * psi by exp(-i omega . tau), so the measured phase shift
+    angle(sum_u (tau.x * psi) conj(x * psi)) = angle(sum_omega P(omega) exp(-i omega . tau)) is
+    -omega_bar . tau to first order in tau, not -xi . tau: the two agree only when the spectrum of x
+    is flat across the filter's band. Natural images' spectra fall with frequency (about 1/|omega|^2
+    in power), which pulls omega_bar below xi, towards 0: measured shifts are smaller than -xi . tau.
+    So do the finest wavelets, whose band reaches past pi: the grid folds those frequencies onto
+    negative ones, which a shift turns the other way.
+
+    For a real image the Fourier shift changes the Nyquist bins (omega = -pi along an even axis) in
+    amplitude (cos(pi tau)), not in phase: they count with frequency 0 along that axis in the centroid."""
     h, w = x_power.shape
     power = x_power * fourier_filter(f, h, w).to(x_power.device).abs().square()
     wy, wx = frequency_grid(h, w, x_power.device)
+    total = power.sum().clamp_min(1e-30)
     d2 = (wy - f.xi_vec[0]) ** 2 + (wx - f.xi_vec[1]) ** 2
-    return float(((power * d2).sum() / power.sum().clamp_min(1e-30)).sqrt())
+    py, px = (wy.masked_fill(wy == -math.pi, 0.0), wx.masked_fill(wx == -math.pi, 0.0))
+    centroid = (float((power * py).sum() / total), float((power * px).sum() / total))
+    return float(((power * d2).sum() / total).sqrt()), centroid
 
 
 def phase_shift_error(x: torch.Tensor, tau: tuple[float, float], f: Filter) -> dict:
     """For one filter on the torus: relative errors of the phase-shift approximation (linear
-    coefficients) and of modulus invariance, and the bound |tau| sigma_rms."""
+    coefficients) and of modulus invariance, the bound |tau| sigma_rms, and the phase shifts:
+    predicted -xi . tau, measured, and the local-frequency prediction -omega_bar . tau
+    (:func:`spectral_moments`)."""
     z = circular_filter(x, f)
     zs = circular_filter(fourier_shift(x, tau), f)
     pred = predicted_phase_shift(torch.tensor(f.xi_vec), tau)
+    sigma, centroid = spectral_moments(spectral_power(x), f)
     return {
         "linear": float(relative_error(zs, phase_rotate(z, pred))),
         "modulus": float(relative_error(zs.abs(), z.abs())),
-        "bound": math.hypot(*tau) * sigma_rms(x, f),
+        "bound": math.hypot(*tau) * sigma,
         "predicted_phase": float(pred),
         "measured_phase": float(measured_phase_shift(zs, z, dims=tuple(range(z.dim())))),
+        "predicted_phase_local": float(predicted_phase_shift(torch.tensor(centroid), tau)),
+        "centroid": centroid,
     }
 
 
@@ -176,33 +202,38 @@ def wavelet_padding(model: torch.nn.Module, padding: str):
             m.padding = p
 
 
-def block_sigma_rms(original: list[dict]) -> list[list[float]]:
-    """Per block and orientation, sigma_rms of the block input's spectrum (block pixels, rad/px):
-    the data-dependent bandwidth behind the bound |tau| sigma_rms. Depends on the image only, so
-    callers that compare many translates of one image compute it once and pass it to
-    :func:`compare_blocks`. Falls back on the filter's own bandwidth when "input" is absent."""
+def block_spectra(original: list[dict]) -> list[dict]:
+    """Per block and orientation, the spectral moments of the block input x seen through the block's
+    filter (:func:`spectral_moments`, block pixels, rad/px): "sigma_rms", the data-dependent bandwidth
+    behind the bound |tau| sigma_rms, and "centroid", the mean frequency omega_bar behind the
+    measured phase shift -omega_bar . tau. Depends on the image only, so callers that compare many
+    translates of one image compute it once and pass it to :func:`compare_blocks`. Falls back on the
+    filter's own bandwidth and centre frequency xi when "input" is absent."""
     out = []
     for a in original:
         info, block_input = a["info"], a.get("input")
         if block_input is not None:
             p = spectral_power(block_input[0])
-            out.append([_sigma_rms_from_power(p, fl) for fl in info.filters.psi])
+            moments = [spectral_moments(p, fl) for fl in info.filters.psi]
         else:
-            out.append([info.bandwidth] * info.filters.L)
+            moments = [(info.bandwidth, tuple(fl.xi_vec)) for fl in info.filters.psi]
+        out.append({"sigma_rms": [m[0] for m in moments], "centroid": [list(m[1]) for m in moments]})
     return out
 
 
 def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, float],
-                   sigmas: list[list[float]] | None = None) -> list[dict]:
+                   spectra: list[dict] | None = None) -> list[dict]:
     """Per block, compare the intermediates of an image and of its translate by tau input pixels.
 
     ``original`` / ``shifted`` come from ``LearnedScattering.forward_intermediates`` (one image each,
     batch index 0). Returns, per block: tau in block pixels, per orientation the predicted phase
-    shift -xi . tau_block and the measured one, the relative errors of the linear coefficients
-    against exp(-i xi . tau) x * psi and of the moduli, the same errors over all orientations,
-    and the bound |tau_block| sigma_rms (sigma_rms from the block input's spectrum, or ``sigmas``
-    as returned by :func:`block_sigma_rms` for the same original)."""
-    sigmas = block_sigma_rms(original) if sigmas is None else sigmas
+    shift -xi . tau_block, the measured one, and the local-frequency prediction -omega_bar . tau_block
+    ("predicted_phase_local", with the centroid omega_bar of the block input's spectrum seen through
+    the filter: what the measured shift follows, see :func:`spectral_moments`), the relative errors
+    of the linear coefficients against exp(-i xi . tau) x * psi and of the moduli, the same errors
+    over all orientations, and the bound |tau_block| sigma_rms. sigma_rms and omega_bar come from the
+    block input's spectrum, or ``spectra`` as returned by :func:`block_spectra` for the same original."""
+    spectra = block_spectra(original) if spectra is None else spectra
     out = []
     for j, (a, b) in enumerate(zip(original, shifted)):
         info = a["info"]
@@ -226,16 +257,20 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         lin_num = (total(ss) + den - 2 * rotated.real).clamp_min(0)
         mod_num = total((ss.sqrt() - m).square())
         meas = torch.angle(cross)
+        centroid = spectra[j]["centroid"]
+        local = [float(wrap_phase(-(c[0] * tau_b[0] + c[1] * tau_b[1]))) for c in centroid]
         out.append({
             "block": j,
             "scale": info.scale,
             "tau_block": tau_b,
             "predicted_phase": pred.tolist(),
             "measured_phase": meas.tolist(),
+            "predicted_phase_local": local,
+            "centroid": centroid,
             "linear_error": (lin_num / den.clamp_min(1e-30)).sqrt().tolist(),
             "modulus_error": (mod_num / den.clamp_min(1e-30)).sqrt().tolist(),
             "linear_error_all": float((lin_num.sum() / den.sum().clamp_min(1e-30)).sqrt()),
             "modulus_error_all": float((mod_num.sum() / den.sum().clamp_min(1e-30)).sqrt()),
-            "bound": [math.hypot(*tau_b) * s for s in sigmas[j]],
+            "bound": [math.hypot(*tau_b) * s for s in spectra[j]["sigma_rms"]],
         })
     return out

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from core import pretrained
-from core.analysis import block_sigma_rms, compare_blocks, translate, wavelet_padding
+from core.analysis import block_spectra, compare_blocks, translate, wavelet_padding
 from core.data import center_square, denormalize, normalize, to_tensor
 from core.explain import DilatedBank, channel_ranking, feature_change, network_filters
 from demo.images import ImageError, load_image
@@ -65,7 +65,7 @@ class Branch:
 @dataclass
 class Original(Branch):
     notes: list[str] = field(default_factory=list)
-    sigmas: list[list[float]] | None = None
+    spectra: list[dict] | None = None  # core.analysis.block_spectra: sigma_rms and centroid per block
     bank: DilatedBank | None = None
     bank_ref: dict | None = None  # single dilated wavelets on the gray image (DilatedBank.reference)
     _rankings: dict = field(default_factory=dict)
@@ -150,9 +150,9 @@ class Pipeline:
         probs, blocks = _forward(dm, x, mode, self.store.run_locks[model_key])
         orig = Original(x, picture(x), probs, blocks, notes)
         if dm.is_scattering:
-            orig.sigmas = block_sigma_rms([{"info": b["info"], "input": b["input"]} for b in blocks])
+            orig.spectra = block_spectra([{"info": b["info"], "input": b["input"]} for b in blocks])
             for b in blocks:
-                b.pop("input")  # only needed for sigma_rms
+                b.pop("input")  # only needed for the spectra
             orig.bank = self.bank(dm)
             gray = x[0].double().mean(0)
             orig.bank_ref = orig.bank.reference(gray)
@@ -172,7 +172,7 @@ class Pipeline:
         if dm.is_scattering:
             report = compare_blocks([{"wavelet": b["wavelet"][None], "modulus": b["modulus"][None], "info": b["info"]}
                                      for b in orig.blocks],
-                                    [{"wavelet": b["wavelet"][None]} for b in blocks], tau, sigmas=orig.sigmas)
+                                    [{"wavelet": b["wavelet"][None]} for b in blocks], tau, spectra=orig.spectra)
         else:
             changes = feature_change([{"output": b["output"][None]} for b in orig.blocks],
                                      [{"output": b["output"][None]} for b in blocks])

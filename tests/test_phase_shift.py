@@ -120,7 +120,8 @@ def test_compare_blocks_float32_sums_match_a_float64_direct_computation():
     exact = w * torch.polar(torch.ones_like(pred), pred).to(w.dtype)[None, None, :, None, None]
     noisy = exact + 0.05 * torch.randn_like(w)
     for ws, zero in ((exact, True), (noisy, False)):
-        rep = compare_blocks([a[0]], [{"wavelet": ws}], tau, sigmas=[[1.0] * info.filters.L])[0]
+        spectra = [{"sigma_rms": [1.0] * info.filters.L, "centroid": [[0.0, 0.0]] * info.filters.L}]
+        rep = compare_blocks([a[0]], [{"wavelet": ws}], tau, spectra=spectra)[0]
         w64, ws64 = w[0].to(torch.complex128), ws[0].to(torch.complex128)
         rot = torch.polar(torch.ones_like(pred), pred).to(torch.complex128)[None, :, None, None]
         direct = ((ws64 - rot * w64).abs().square().sum((0, 2, 3)) / w64.abs().square().sum((0, 2, 3))).sqrt()
@@ -130,3 +131,88 @@ def test_compare_blocks_float32_sums_match_a_float64_direct_computation():
         if zero:
             assert max(rep["linear_error"]) < 1e-3
             assert rep["measured_phase"] == pytest.approx(wrap_phase(pred).tolist(), abs=1e-5)
+
+
+# --------------------------------------------------------------------------------------------
+# Why measured phase shifts are smaller than -xi . tau on natural images: the local frequency
+# --------------------------------------------------------------------------------------------
+
+
+def _power_law_image(n: int, alpha: float, seed: int = 0) -> torch.Tensor:
+    """A random-phase image whose power spectrum falls as 1/|omega|^alpha (natural images: about 2)."""
+    g = torch.Generator().manual_seed(seed)
+    wy = torch.fft.fftfreq(n, dtype=torch.float64)[:, None]
+    wx = torch.fft.fftfreq(n, dtype=torch.float64)[None, :]
+    r = (wy**2 + wx**2).sqrt().clamp_min(1.0 / n)
+    spectrum = r ** (-alpha / 2) * torch.fft.fft2(torch.randn(n, n, dtype=torch.float64, generator=g))
+    return torch.fft.ifft2(spectrum).real
+
+
+def test_plane_wave_shifts_by_its_own_frequency_not_xi():
+    """x = cos(omega0 . u) with omega0 inside the filter's band but off xi: x * psi is a single
+    complex exponential, so the measured phase shift is exactly -omega0 . tau, which the
+    local-frequency prediction gives (centroid = omega0), while -xi . tau misses it."""
+    n = 64
+    f = filter_set("psi1", 4).psi[0]  # xi = (1.67, 1.67)
+    omega0 = (0.0, 2 * math.pi * 20 / n)  # 1.96 rad/px, on the FFT grid, inside the band
+    u = torch.arange(n, dtype=torch.float64)
+    x = torch.cos(omega0[1] * u)[None, :].expand(n, n)
+    tau = (0.0, 0.5)
+    r = phase_shift_error(x, tau, f)
+    assert r["centroid"][1] == pytest.approx(omega0[1], abs=1e-3)
+    assert r["measured_phase"] == pytest.approx(-omega0[1] * tau[1], abs=1e-4)  # psi^(-omega0) ~ 0
+    assert r["predicted_phase_local"] == pytest.approx(r["measured_phase"], abs=1e-3)
+    assert abs(r["predicted_phase"] - r["measured_phase"]) > 0.1  # -xi.tau = -0.83 rad, measured -0.98
+
+
+def test_white_noise_shifts_by_the_filters_own_mean_frequency():
+    """A flat spectrum: the measured shift follows the filter's own mean frequency. For a wide filter
+    well inside the band, that is xi. The finest wavelets (sigma 0.8 px, |xi| = 3 pi / 4) reach past
+    the Nyquist frequency pi, where the sampled grid folds frequencies onto negative ones that a
+    sub-pixel shift turns the other way: their mean frequency, and the measured shift, are about
+    half of xi's even on white noise."""
+    tau = (0.1, 0.15)
+    wide = Filter(3.2, 3 * math.pi / 16, 0.0, 1.0)  # xi = (0.59, 0)
+    fine = filter_set("psi1", 4).psi[1]  # xi = (2.36, 0)
+    for f, expected in ((wide, 1.0), (fine, 0.48)):
+        ratios = []
+        for seed in range(8):
+            x = torch.randn(64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+            r = phase_shift_error(x, tau, f)
+            ratios.append(r["measured_phase"] / r["predicted_phase"])
+            assert r["predicted_phase_local"] == pytest.approx(r["measured_phase"], rel=0.1)  # first order in tau
+        assert sum(ratios) / len(ratios) == pytest.approx(expected, abs=0.08)
+
+
+@pytest.mark.parametrize("alpha", [2.0, 3.0])
+def test_falling_spectrum_pulls_the_measured_shift_below_xi(alpha):
+    """On a power-law image (natural-like spectrum), the measured phase shift is clearly smaller than
+    -xi . tau, by the ratio |omega_bar| / |xi| of the local frequency, and the local-frequency
+    prediction -omega_bar . tau matches the measurement far better than -xi . tau."""
+    tau = (0.0, 0.25)
+    for f in filter_set("psi1", 4).psi[:1]:
+        for seed in range(4):
+            x = _power_law_image(64, alpha, seed)
+            r = phase_shift_error(x, tau, f)
+            slope = r["measured_phase"] / r["predicted_phase"]
+            assert 0.2 < slope < 0.95
+            assert abs(r["centroid"][1]) < abs(f.xi_vec[1])
+            err_local = abs(r["measured_phase"] - r["predicted_phase_local"])
+            err_xi = abs(r["measured_phase"] - r["predicted_phase"])
+            assert err_local < 0.2 * err_xi
+
+
+def test_compare_blocks_local_prediction_is_exact_at_block_0_for_circular_shifts():
+    """Block 0 sees the image itself: for a circular shift, the measured phase follows the
+    local-frequency prediction of the block input's spectrum to second order in tau."""
+    torch.manual_seed(0)
+    model = build_model("lscat_skip_cifar10", widths=(8,) * 8).eval()
+    x = _power_law_image(32, 2.0, 1).float()[None, None].expand(1, 3, 32, 32).contiguous()
+    tau = (0.1, 0.15)
+    with wavelet_padding(model, "circular"), torch.no_grad():
+        _, a = model.forward_intermediates(x, indices=[0], keys=("wavelet", "modulus", "input"))
+        _, b = model.forward_intermediates(translate(x, tau, "circular"), indices=[0], keys=("wavelet",))
+    r = compare_blocks(a, b, tau)[0]
+    local, meas, xi = (torch.tensor(r[k]) for k in ("predicted_phase_local", "measured_phase", "predicted_phase"))
+    assert (local - meas).abs().max() < 0.25 * (xi - meas).abs().max()
+    assert (meas.abs() < xi.abs() + 1e-6).all()
