@@ -17,15 +17,17 @@ LSCAT = ("lscat_skip_cifar10", "lscat_skip_imagenette")
 BASELINES = ("resnet18_cifar10", "resnet18_imagenette")
 LABELS = {
     "lscat_skip_cifar10": "LScat+skip · CIFAR-10 · 32 px",
-    "lscat_skip_imagenette": "LScat+skip · Imagenette · 160 px",
+    "lscat_skip_imagenette": "LScat+skip · Imagenette (10 ImageNet classes)",
     "resnet18_cifar10": "ResNet-18 baseline · CIFAR-10 · 32 px",
-    "resnet18_imagenette": "ResNet-18 baseline · Imagenette · 160 px",
+    "resnet18_imagenette": "ResNet-18 baseline · Imagenette (10 ImageNet classes)",
 }
 DEFAULT = LSCAT[0]
-# Weights tried for each offered model, in order: the paper's widths first, then the interim
-# eighth-width CIFAR-10 model trained on a CPU (core.recipes "cifar10_lscat_skip_small"). The API
-# key stays the same whichever is loaded; the banner and the numbers say which.
-SOURCES = {"lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small")}
+# Weights tried for each offered model, in order: the GPU-trained widths first, then the interim
+# eighth-width models trained on a CPU (core.recipes "cifar10_lscat_skip_small",
+# "imagenette_lscat_skip_small", whose input is 112 px instead of 160). The API key stays the same
+# whichever is loaded; the banner and the numbers say which, and the input size follows the weights.
+SOURCES = {"lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small"),
+           "lscat_skip_imagenette": ("lscat_skip_imagenette", "lscat_skip_imagenette_small")}
 
 
 @dataclass
