@@ -40,12 +40,16 @@ def denormalize(x: torch.Tensor, mean=MEAN, std=STD) -> torch.Tensor:
     return x * s + m
 
 
-def to_tensor(img: Image.Image) -> torch.Tensor:
-    """PIL RGB image -> float (3, H, W) in [0, 1]."""
+def pil_to_uint8(img: Image.Image) -> torch.Tensor:
+    """PIL image (any mode) -> uint8 (3, H, W) RGB tensor: the one PIL -> tensor conversion of this project."""
     import numpy as np
 
-    a = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    return torch.from_numpy(a.copy()).permute(2, 0, 1).float() / 255
+    return torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1)
+
+
+def to_tensor(img: Image.Image) -> torch.Tensor:
+    """PIL RGB image -> float (3, H, W) in [0, 1]."""
+    return pil_to_uint8(img).float() / 255
 
 
 def center_square(img: Image.Image, size: int) -> Image.Image:
@@ -58,9 +62,42 @@ def center_square(img: Image.Image, size: int) -> Image.Image:
     return img.crop((left, top, left + size, top + size))
 
 
+class Preprocess:
+    """Evaluation preprocessing, like torchvision's ``Weights.transforms()``: resize the shorter side to
+    ``round(size / crop_fraction)`` (bicubic, antialiased), crop the centre ``size`` x ``size`` square,
+    normalize with ``mean`` / ``std``.
+
+    ``Preprocess(size)(img)`` gives the normalized float (3, size, size) model input;
+    ``to_uint8(img)`` only the geometric part, uint8 (3, size, size), for batched evaluation that
+    normalizes on the device (``normalize``), after shifting images in the [0, 1] range.
+    """
+
+    def __init__(self, size: int, mean=MEAN, std=STD, crop_fraction: float = 1.0):
+        self.size, self.mean, self.std, self.crop_fraction = int(size), tuple(mean), tuple(std), crop_fraction
+
+    def __repr__(self) -> str:
+        return f"Preprocess(size={self.size}, crop_fraction={self.crop_fraction}, mean={self.mean}, std={self.std})"
+
+    def to_uint8(self, img: Image.Image) -> torch.Tensor:
+        resize = round(self.size / self.crop_fraction)
+        if img.size != (resize, resize):
+            img = center_square(img, resize)
+        x = pil_to_uint8(img)
+        top = int(round((x.shape[1] - self.size) / 2))  # as torchvision's CenterCrop
+        left = int(round((x.shape[2] - self.size) / 2))
+        return x[:, top:top + self.size, left:left + self.size]
+
+    def normalize(self, x01: torch.Tensor) -> torch.Tensor:
+        """[0, 1] images (..., 3, H, W) -> model input."""
+        return normalize(x01, self.mean, self.std)
+
+    def __call__(self, img: Image.Image) -> torch.Tensor:
+        return self.normalize(self.to_uint8(img).float() / 255)
+
+
 def preprocess(img: Image.Image, size: int, mean=MEAN, std=STD) -> torch.Tensor:
     """PIL image -> normalized (1, 3, size, size) tensor, as the models expect at evaluation."""
-    return normalize(to_tensor(center_square(img, size)), mean, std)[None]
+    return Preprocess(size, mean, std)(img)[None]
 
 
 # ============================================================================================
@@ -141,14 +178,6 @@ def open_dataset(dataset: str, root: str | Path, split: str, download: bool = Fa
     return ds
 
 
-def _uint8_square(img, size: int) -> torch.Tensor:
-    import numpy as np
-
-    if img.size != (size, size):
-        img = center_square(img, size)
-    return torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1)
-
-
 _DECODED: dict = {}
 
 
@@ -177,7 +206,7 @@ def decode(ds, size: int, limit: int | None = None, workers: int | None = None,
 
         def load(i):
             img, label = ds[int(i)]
-            return _uint8_square(img, size), label
+            return Preprocess(size).to_uint8(img), label
 
         workers = workers or min(16, os.cpu_count() or 1)
         with ThreadPoolExecutor(workers) as pool:  # PIL releases the GIL while decoding
@@ -262,6 +291,29 @@ def normalize_uint8(x: torch.Tensor, channels_last: bool = False) -> torch.Tenso
     return y.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
+def pad_batch(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad a last, partial evaluation batch to ``batch_size`` (copies of its first image, label -1,
+    which the counts ignore), so that a compiled model sees one shape."""
+    n = len(y)
+    if n >= batch_size:
+        return x, y
+    return (torch.cat([x, x[:1].expand(batch_size - n, *x.shape[1:])]),
+            torch.cat([y, y.new_full((batch_size - n,), -1)]))
+
+
+def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, pad: bool = False):
+    """Consecutive (images, labels) slices of ``batch_size``; with ``pad`` the last one is padded
+    (:func:`pad_batch`)."""
+    for i in range(0, len(labels), batch_size):
+        x, y = images[i:i + batch_size], labels[i:i + batch_size]
+        yield pad_batch(x, y, batch_size) if pad else (x, y)
+
+
+def epoch_generator(seed: int, epoch: int, device="cpu") -> torch.Generator:
+    """The generator of one epoch's shuffling and augmentation."""
+    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
+
+
 class GpuLoader:
     """Batches from a data set decoded into one uint8 tensor on the device, augmented there.
 
@@ -270,6 +322,9 @@ class GpuLoader:
     Every rank draws the same permutation and augmentation parameters for the *global* batch
     (``batch_size``) from a generator seeded by (seed, epoch), and keeps its contiguous share, so
     that N ranks see exactly the batches of one process and an epoch is reproducible on resume.
+    ``set_epoch(epoch, start)`` makes the next iteration begin at batch ``start`` of that epoch: the
+    parameters of the batches before it are drawn (and not used), so batches start, start+1, ... are
+    exactly those of an uninterrupted epoch (a resumed run continues bitwise).
     Training drops the last partial batch; evaluation pads it with label -1.
     """
 
@@ -278,62 +333,70 @@ class GpuLoader:
                  device: str | torch.device = "cpu", channels_last: bool = False):
         if train and batch_size % world_size:
             raise ValueError(f"batch_size {batch_size} is not divisible by the {world_size} ranks")
+        kind = aug["kind"] if aug else None
+        if kind not in (None, "crop_flip", "resized_crop_flip"):
+            raise ValueError(f"unknown augmentation {kind!r}")
         self.device = torch.device(device)
-        self.train, self.aug, self.seed, self.epoch = train, aug, seed, 0
+        self.train, self.aug, self.kind, self.seed, self.epoch, self.start = train, aug, kind, seed, 0, 0
         self.batch_size, self.rank, self.world_size, self.channels_last = batch_size, rank, world_size, channels_last
         if not train and world_size > 1:  # evaluation: each rank takes every world_size-th image
             images, labels = images[rank::world_size], labels[rank::world_size]
         self.labels = labels.to(self.device)
         self.n = len(labels)
-        if train and aug and aug["kind"] == "crop_flip":
+        if train and kind == "crop_flip":
             images = pad_images(images, aug["pad"], aug.get("pad_mode", "reflect"))
         self.images = images.to(self.device)
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
 
     def __len__(self) -> int:
         return self.n // self.batch_size if self.train else -(-self.n // self.batch_size)
 
-    def __iter__(self):
+    def _draw(self, g: torch.Generator) -> tuple:
+        """The augmentation parameters of one global batch (drawn from ``g`` in a fixed order)."""
         B, dev = self.batch_size, self.device
+        if self.kind == "crop_flip":
+            return random_crop_flip_params(B, self.aug["pad"], g, dev)
+        if self.kind == "resized_crop_flip":
+            return random_resized_crop_params(B, tuple(self.aug["scale"]), tuple(self.aug["ratio"]), g, dev)
+        return ()
+
+    def _augment(self, x: torch.Tensor, params: tuple, lo: int, hi: int) -> torch.Tensor:
+        if self.kind == "crop_flip":
+            dy, dx, flip = params
+            return crop_flip(x, self.images.shape[-1] - 2 * self.aug["pad"], dy[lo:hi], dx[lo:hi], flip[lo:hi])
+        if self.kind == "resized_crop_flip":
+            box, flip = params
+            return resized_crop_flip(x, self.aug["size"], box[lo:hi], flip[lo:hi])
+        return x
+
+    def __iter__(self):
+        B = self.batch_size
         if not self.train:
-            for i in range(0, self.n, B):
-                x, y = self.images[i:i + B], self.labels[i:i + B]
-                if len(y) < B:
-                    x = torch.cat([x, x[:1].expand(B - len(y), *x.shape[1:])])
-                    y = torch.cat([y, y.new_full((B - len(y),), -1)])
+            for x, y in tensor_batches(self.images, self.labels, B, pad=True):
                 yield normalize_uint8(x, self.channels_last), y
             return
-        g = torch.Generator(device=dev).manual_seed(self.seed * 1_000_003 + self.epoch)
-        perm = torch.randperm(self.n, generator=g, device=dev)
+        g = epoch_generator(self.seed, self.epoch, self.device)
+        perm = torch.randperm(self.n, generator=g, device=self.device)
         share = B // self.world_size
         lo, hi = self.rank * share, (self.rank + 1) * share
         for i in range(len(self)):
-            idx = perm[i * B:(i + 1) * B]
-            kind = self.aug["kind"] if self.aug else None
-            if kind == "crop_flip":
-                dy, dx, flip = random_crop_flip_params(B, self.aug["pad"], g, dev)
-                size = self.images.shape[-1] - 2 * self.aug["pad"]
-                x = crop_flip(self.images[idx[lo:hi]], size, dy[lo:hi], dx[lo:hi], flip[lo:hi])
-            elif kind == "resized_crop_flip":
-                box, flip = random_resized_crop_params(B, tuple(self.aug["scale"]), tuple(self.aug["ratio"]), g, dev)
-                x = resized_crop_flip(self.images[idx[lo:hi]], self.aug["size"], box[lo:hi], flip[lo:hi])
-            elif kind is None:
-                x = self.images[idx[lo:hi]]
-            else:
-                raise ValueError(f"unknown augmentation {kind!r}")
-            yield normalize_uint8(x, self.channels_last), self.labels[idx[lo:hi]]
+            params = self._draw(g)
+            if i < self.start:
+                continue
+            idx = perm[i * B:(i + 1) * B][lo:hi]
+            yield normalize_uint8(self._augment(self.images[idx], params, lo, hi), self.channels_last), self.labels[idx]
 
 
 # -- the DataLoader path (ImageNet-size folders) ----------------------------------------------
 
 
 class ToUint8:
-    def __call__(self, img):
-        import numpy as np
+    """PIL image -> uint8 (3, H, W) (:func:`pil_to_uint8` as a transform)."""
 
-        return torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1)
+    def __call__(self, img):
+        return pil_to_uint8(img)
 
 
 class CenterSquare:
@@ -352,9 +415,11 @@ class FolderLoader:
     """A DataLoader with workers over a torchvision data set (DistributedSampler under DDP), yielding
     the same normalized (x, y) device batches as :class:`GpuLoader`.
 
-    Training: RandomResizedCrop(size, scale, ratio) + flip. Evaluation: ``center_square`` (resize the
+    Training: RandomResizedCrop(size, scale, ratio) + flip. Evaluation: :class:`Preprocess` (resize the
     shorter side to size / crop_fraction, centre crop), the single-image ``preprocess`` of the demo
-    when crop_fraction is 1. Shuffling and augmentation are seeded by (seed, epoch).
+    when crop_fraction is 1. Shuffling is seeded by (seed, epoch). ``set_epoch(epoch, start)``: the
+    next iteration begins at batch ``start`` of that epoch's order (the same images as an
+    uninterrupted epoch; their random crops come from the workers' generators and differ).
     """
 
     def __init__(self, ds, batch_size: int, *, train: bool, size: int, aug: dict | None = None, seed: int = 0,
@@ -367,27 +432,25 @@ class FolderLoader:
             raise ValueError(f"batch_size {batch_size} is not divisible by the {world_size} ranks")
         if train:
             aug = aug or {}
-            tf = T.Compose([T.RandomResizedCrop(size, scale=tuple(aug.get("scale", (0.08, 1.0))),
-                                                ratio=tuple(aug.get("ratio", (3 / 4, 4 / 3)))),
-                            T.RandomHorizontalFlip(), ToUint8()])
+            ds.transform = T.Compose([T.RandomResizedCrop(size, scale=tuple(aug.get("scale", (0.08, 1.0))),
+                                                          ratio=tuple(aug.get("ratio", (3 / 4, 4 / 3)))),
+                                      T.RandomHorizontalFlip(), ToUint8()])
         else:
-            resize = round(size / crop_fraction)
-            tf = T.Compose([CenterSquare(resize), T.CenterCrop(size), ToUint8()])
-        ds.transform = tf
+            ds.transform = Preprocess(size, crop_fraction=crop_fraction).to_uint8
         self.sampler = None
         if world_size > 1 and train:
             self.sampler = DistributedSampler(ds, world_size, rank, shuffle=True, seed=seed, drop_last=True)
         elif world_size > 1:  # evaluation: every world_size-th image, no padding duplicates
             ds = Subset(ds, range(rank, len(ds), world_size))
-        self.ds, self.train, self.seed, self.epoch = ds, train, seed, 0
+        self.ds, self.train, self.seed, self.epoch, self.start = ds, train, seed, 0, 0
         self.device, self.channels_last, self.batch_size = torch.device(device), channels_last, batch_size
         self.loader_kw = dict(batch_size=batch_size // world_size if train else batch_size, num_workers=workers,
                               collate_fn=collate_uint8, pin_memory=self.device.type == "cuda", drop_last=train,
                               persistent_workers=False)
         self.world_size = world_size
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        self.epoch, self.start = epoch, start
         if self.sampler is not None:
             self.sampler.set_epoch(epoch)
 
@@ -396,16 +459,22 @@ class FolderLoader:
         b = self.loader_kw["batch_size"]
         return n // b if self.train else -(-n // b)
 
-    def __iter__(self):
-        from torch.utils.data import DataLoader
+    def _order(self, g: torch.Generator) -> list[int]:
+        if self.sampler is not None:
+            return list(self.sampler)
+        if self.train:
+            return torch.randperm(len(self.ds), generator=g).tolist()
+        return list(range(len(self.ds)))
 
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        loader = DataLoader(self.ds, sampler=self.sampler, shuffle=self.train and self.sampler is None, generator=g,
-                            **self.loader_kw)
+    def __iter__(self):
+        from torch.utils.data import DataLoader, Subset
+
+        g = epoch_generator(self.seed, self.epoch)
         B = self.loader_kw["batch_size"]
+        order = self._order(g)[self.start * B:]
+        loader = DataLoader(Subset(self.ds, order), shuffle=False, generator=g, **self.loader_kw)
         for x, y in loader:
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            if not self.train and len(y) < B:
-                x = torch.cat([x, x[:1].expand(B - len(y), *x.shape[1:])])
-                y = torch.cat([y, y.new_full((B - len(y),), -1)])
+            if not self.train:
+                x, y = pad_batch(x, y, B)
             yield normalize_uint8(x, self.channels_last), y

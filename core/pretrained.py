@@ -25,26 +25,9 @@ from pathlib import Path
 import torch
 
 from core.data import CIFAR10_CLASSES, IMAGENETTE_CLASSES, MEAN, STD
-from core.models import build_model
+from core.models import CIFAR10_SMALL, IMAGENETTE_NARROW, IMAGENETTE_SMALL, build_model
 
 PRETRAINED_DIR = Path(os.environ.get("PHASE_COLLAPSE_PRETRAINED", Path(__file__).resolve().parents[1] / "pretrained"))
-
-# The narrow ImageNet-style widths of the demo's Imagenette model: a quarter of SPEC §4's (3.06 M
-# parameters). At half width (12.2 M) a translation update of the demo took 0.30-0.37 s on 2 CPU
-# cores through gradio_client (bench/bench_demo.py at commit 4cc26a0), over the 0.25 s goal; see
-# docs/DEMO.md for the quarter width. The full-width model is to be trained and reported beside it
-# (lscat_skip_imagenette_full), as issue 3 asks.
-IMAGENETTE_NARROW = (8, 16, 16, 32, 64, 128, 128, 128, 128, 128, 64)
-
-# An eighth of SPEC §4's CIFAR-10 widths (0.39 M parameters): the interim demo model, trainable on a
-# CPU in about an hour (recipe cifar10_lscat_skip_small), until the full-width weights are trained.
-CIFAR10_SMALL = (8, 16, 32, 64, 64, 64, 64, 64)
-
-# An eighth of SPEC §4's ImageNet widths (0.76 M parameters at 112 px): the photo model trained on
-# a 2-core CPU (recipe imagenette_lscat_skip_small). Early blocks run at the highest resolution and
-# dominate the cost: measured on this CPU, 43 img/s at 96 px against 17 img/s at a quarter width.
-IMAGENETTE_SMALL = (4, 8, 8, 16, 32, 64, 64, 64, 64, 64, 32)
-
 
 class PretrainedError(RuntimeError):
     """A weights file or model card is missing, corrupt or does not match the model."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import json
 
-from core.pretrained import CIFAR10_SMALL, IMAGENETTE_NARROW, IMAGENETTE_SMALL
+from core.models import CIFAR10_SMALL, IMAGENETTE_NARROW, IMAGENETTE_SMALL
 
 DEFAULTS: dict = dict(
     name=None,                   # recipe name (filled in by make_config)
@@ -75,6 +75,8 @@ DEFAULTS: dict = dict(
     # -- checks -----------------------------------------------------------------------------
     seed=0,
     check_every=100,             # steps between finiteness checks (one host sync each)
+    checkpoint_every_s=600,      # also checkpoint within an epoch, at the first check after this many seconds
+                                 # since the last checkpoint (None: at epoch ends only); changeable on resume
     final_shifts=[1, 2, 4],      # shift consistency at the end (k px, circular and zero-padded)
     export_half=True,            # exported weights in fp16; final metrics measured on those weights
 )
@@ -196,6 +198,9 @@ def check_config(cfg: dict) -> dict:
             raise RecipeError(f"{key} must be a non-negative number, got {cfg[key]!r}")
     if cfg["budget_s"] is not None and (not isinstance(cfg["budget_s"], (int, float)) or cfg["budget_s"] <= 0):
         raise RecipeError(f"budget_s must be a positive number of seconds or None, got {cfg['budget_s']!r}")
+    every = cfg["checkpoint_every_s"]
+    if every is not None and (not isinstance(every, (int, float)) or isinstance(every, bool) or every <= 0):
+        raise RecipeError(f"checkpoint_every_s must be a positive number of seconds or None, got {every!r}")
     if cfg["optimizer"] != "sgd":
         raise RecipeError(f"optimizer must be 'sgd' (the only one implemented), got {cfg['optimizer']!r}")
     if cfg["ema"] is not None:

@@ -12,33 +12,44 @@ epochs to what fits in S seconds of wall time, measured on a few real steps firs
 Python API (for experiment runners)::
 
     from core.recipes import make_config
-    from core.train import train
+    from core.train import train, load_trained
     cfg = make_config("cifar10_lscat_skip", model="lscat_cifar10", nonlinearity="cst", epochs=15,
                       seed=1, data="../shared/data/cifar10-jpeg")
     final = train(cfg, "runs/lscat_cst_s1")   # -> dict: top1, top5, loss, shift_consistency, epochs, ...
+    model, cfg = load_trained("runs/lscat_cst_s1")   # the checkpoint's weights, in eval mode
 
 ``train(config, out_dir)`` trains from scratch, or resumes from ``out_dir/checkpoint.pt`` when one
-exists (the configuration must then be the same, apart from ``data``, ``download``, ``workers``,
-``device`` and ``check_every``), or returns the stored final metrics if that run already finished.
-``config=None`` resumes whatever ``out_dir`` holds. ``stop_after=N`` ends the call after N epochs
-(a later call continues). It raises ``TrainError`` (bad configuration, data or checkpoint) and
-``TrainingDiverged`` (non-finite loss or weights; the last good checkpoint is kept).
+exists (the configuration must then be the same, apart from the ``RESUME_FREE`` keys: ``data``,
+``download``, ``workers``, ``device``, ``check_every``, ``checkpoint_every_s``), or returns the stored
+final metrics if that run already finished. ``config=None`` resumes whatever ``out_dir`` holds.
+``stop_after=N`` ends the call after N epochs (a later call continues). It raises ``TrainError``
+(bad configuration, data or checkpoint) and ``TrainingDiverged`` (non-finite loss or weights; the
+last good checkpoint is kept).
+
+``train`` reads top to bottom as the steps of a run: ``resolve_run`` (fresh, resumed or finished),
+``setup`` (data, model, optimizer, compilation, the checkpoint restored), ``plan`` (the budget probe,
+config.json), then ``train_epoch`` / ``end_epoch`` (which saves) for each epoch, and ``finish_run``
+(final evaluation, export). Every optimizer step, the budget probe's included, is ``train_step``.
 
 ``out_dir`` holds:
 
     config.json     the full configuration (the recipe with its overrides; ``epochs`` as resolved)
     log.jsonl       one line per epoch: epoch, loss, train_top1, test_top1, test_top5, test_loss,
                     img_s (training images per second of training steps, SPEC §7's unit), lr, epoch_s
-    checkpoint.pt   model, optimizer, history and config; written atomically after every epoch;
-                    read with torch.load(weights_only=True)
+    checkpoint.pt   model, optimizer, history and config; written atomically after every epoch and,
+                    within an epoch, at the first finiteness check after ``checkpoint_every_s``
+                    seconds (default 600) since the last one, with the position in the epoch and the
+                    epoch's running sums; read with torch.load(weights_only=True)
     final.json      final metrics: the last epoch's weights (never the best epoch), evaluated in
                     fp32 after rounding to the exported precision, with shift consistency
 
 Speed: the data set sits on the device as uint8 and is augmented there (``core.data.GpuLoader``);
-bf16 autocast, channels_last and optional torch.compile; metrics accumulate on the device and the
-host synchronizes only every ``check_every`` steps (finiteness check) and at the end of an epoch.
+bf16 autocast (CUDA, and CPU), channels_last and optional torch.compile; metrics accumulate on the
+device and the host synchronizes only every ``check_every`` steps (finiteness check) and at the end
+of an epoch.
 Determinism: model init, shuffling and augmentation are seeded by ``seed`` (augmentation per epoch),
-so a resumed run continues exactly as an uninterrupted one.
+so a run resumed from any checkpoint, mid-epoch ones included, continues exactly as an
+uninterrupted one (bitwise on one process with the gpu loader; tested on CPU).
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -60,12 +72,19 @@ import torch.distributed._functional_collectives as fc
 import torch.nn.functional as F
 
 from core import data as D
+from core.cli import HelpFormatter, pick_device, save_checkpoint, write_atomic
 from core.distributed import all_reduce_sum, init_from_env, is_dist, rank_world, sync_batchnorm
-from core.evaluate import HelpFormatter, run_evaluation, tensor_batches
+from core.evaluate import run_evaluation
 from core.recipes import DEFAULTS, RecipeError, list_recipes, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
-RESUME_FREE = ("data", "download", "workers", "device", "check_every")
+# Keys a resumed run may change: where the data is and how it is read, and how often the host checks.
+RESUME_FREE = ("data", "download", "workers", "device", "check_every", "checkpoint_every_s")
+# Every checkpoint has these (format 1, written at epoch ends only, and format 2).
+CHECKPOINT_KEYS = ("config", "epoch", "step", "model", "optimizer", "history", "elapsed_s")
+CHECKPOINT_FORMAT = 2
+
+__all__ = ["train", "train_step", "load_trained", "TrainError", "TrainingDiverged", "main"]
 
 
 class TrainError(RuntimeError):
@@ -91,31 +110,493 @@ def lr_at(step: int, total: int, warmup: int, cfg: dict) -> float:
     return low + (peak - low) * (1 - t)
 
 
+# ============================================================================================
+# train(): the steps of a run
+# ============================================================================================
+
+
+def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int | None = None,
+          progress: bool = True, verbose: bool = True, device=None, command: str | None = None,
+          export: str | None = None, export_dir=None) -> dict:
+    """Train (or resume, or return the finished result of) the run in ``out_dir``; see the module docstring.
+
+    ``progress``: tqdm bars; ``verbose``: one printed line per epoch (and the budget probe's).
+    ``export``: a ``core.pretrained.ENTRIES`` name; at the end the final weights and their model card
+    are written to ``export_dir`` (default pretrained/). Returns final.json's content (with
+    ``"stopped": True`` and no test metrics beyond the log's if ``stop_after`` ended the call early).
+    """
+    t_start = time.time()
+    run = resolve_run(config, out_dir, resume)
+    if run.finished is not None:
+        return run.finished
+    tr = setup(run, device=device, progress=progress, verbose=verbose, command=command, t_start=t_start)
+    plan(tr, fresh=run.state is None)
+    epochs_this_call = 0
+    while tr.epoch < tr.cfg["epochs"] and (stop_after is None or epochs_this_call < stop_after):
+        record = train_epoch(tr)
+        end_epoch(tr, record)
+        epochs_this_call += 1
+    if tr.epoch < tr.cfg["epochs"]:
+        return {"stopped": True, "epochs_done": tr.epoch, "epochs": tr.cfg["epochs"], "history": tr.history}
+    return finish_run(tr, export, export_dir)
+
+
 # --------------------------------------------------------------------------------------------
-# Pieces
+# 1. Resolve: a fresh run, a run to resume, or a finished one
 # --------------------------------------------------------------------------------------------
 
 
-def pick_device(cfg: dict, override=None) -> torch.device:
-    want = override or cfg["device"]
-    if want == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        return torch.device("cpu")
-    return torch.device(want)
+@dataclass
+class Run:
+    """A run before anything is built: its configuration, its checkpoint (None: a fresh run) and, for a
+    finished run, its stored result."""
+
+    cfg: dict
+    out: Path
+    state: dict | None = None
+    finished: dict | None = None
 
 
-def build(cfg: dict, num_classes: int) -> torch.nn.Module:
-    from core.models import build_model
+def resolve_run(config: dict | None, out_dir, resume: bool = True) -> Run:
+    out = Path(out_dir)
+    ckpt = out / "checkpoint.pt"
+    if not ckpt.exists():
+        if config is None:
+            raise TrainError(f"nothing to resume: {ckpt} does not exist")
+        return Run(make_config(config), out)
+    if not resume:
+        raise TrainError(f"{ckpt} exists: resume it (--resume) or choose another --out")
+    state = load_checkpoint(ckpt)
+    cfg = resumed_config(config, json.loads(state["config"]), out)
+    final_path = out / "final.json"
+    if state["epoch"] >= cfg["epochs"] and final_path.exists():
+        return Run(cfg, out, state, finished=json.loads(final_path.read_text()))
+    return Run(cfg, out, state)
 
-    kw = dict(cfg["build"])
-    kw.setdefault("num_classes", num_classes)
-    if kw["num_classes"] != num_classes:
-        raise TrainError(f"build.num_classes={kw['num_classes']} but the data has {num_classes} classes")
+
+def resumed_config(config: dict | None, saved: dict, out: Path) -> dict:
+    """The checkpoint's configuration. A given ``config`` must equal it apart from the RESUME_FREE keys
+    (and the epochs a budget resolved), which it then sets; keys newer than the checkpoint get their
+    defaults."""
+    if config is not None:
+        cfg = make_config(config)
+        budget_keys = ("epochs", "epochs_from_budget") if saved.get("epochs_from_budget") else ()
+        differ = [k for k in DEFAULTS if k not in RESUME_FREE + budget_keys and cfg.get(k) != saved.get(k)]
+        if differ:
+            raise TrainError(f"{out} holds a run with another configuration (differs in: {', '.join(differ)}); "
+                             "choose another out_dir")
+        for k in RESUME_FREE:
+            saved[k] = cfg[k]
+    for k in RESUME_FREE:
+        saved.setdefault(k, copy.deepcopy(DEFAULTS[k]))
+    return saved
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A checkpoint written by :func:`save` (format 2) or by an earlier version (format 1: epoch ends only)."""
     try:
-        return build_model(cfg["model"], nonlinearity=cfg["nonlinearity"], **kw)
-    except (TypeError, ValueError) as e:
-        raise TrainError(f"cannot build {cfg['model']} with {kw} / nonlinearity {cfg['nonlinearity']}: {e}") from None
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        for key in CHECKPOINT_KEYS:
+            state[key]
+        json.loads(state["config"])
+        if state.get("batch", 0):
+            state["meter"], state["epoch_train_s"]
+    except Exception as e:  # truncated zip, unpickling refused, missing keys
+        raise TrainError(f"checkpoint {path} is corrupt or not ours ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:200] if str(e) else ''}); delete it to start over") from None
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Set up: data, model, optimizer, compilation; restore the checkpoint
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Meter:
+    """The running sums of the current epoch, on the device: sum of loss x images, correct top-1
+    predictions, whether every loss was finite; and the images seen (on the host)."""
+
+    loss_sum: torch.Tensor
+    correct: torch.Tensor
+    finite: torch.Tensor
+    seen: int = 0
+
+    @classmethod
+    def zeros(cls, dev) -> Meter:
+        return cls(torch.zeros((), device=dev), torch.zeros((), device=dev),
+                   torch.ones((), dtype=torch.bool, device=dev))
+
+    @torch.no_grad()
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        self.loss_sum += loss * len(y)
+        self.correct += (logits.argmax(1) == y).sum()
+        self.finite &= torch.isfinite(loss)
+        self.seen += len(y)
+
+    def rows(self, world: int) -> torch.Tensor:
+        """(world, 3) float64 [loss_sum, correct, seen] of every rank (exact copies of the float32 sums);
+        a collective under DDP."""
+        row = torch.stack([self.loss_sum.double(), self.correct.double(),
+                           torch.tensor(float(self.seen), dtype=torch.float64, device=self.loss_sum.device)])
+        if not is_dist():
+            return row[None]
+        rows = [torch.empty_like(row) for _ in range(world)]
+        torch.distributed.all_gather(rows, row)
+        return torch.stack(rows)
+
+    @classmethod
+    def from_rows(cls, rows: torch.Tensor, rank: int, world: int, dev) -> Meter:
+        """This rank's sums back from :meth:`rows`; with another number of ranks, rank 0 takes the total."""
+        if len(rows) == world:
+            row = rows[rank]
+        else:
+            row = rows.sum(0) if rank == 0 else torch.zeros(3, dtype=torch.float64)
+        m = cls.zeros(dev)
+        m.loss_sum.copy_(row[0].float())
+        m.correct.copy_(row[1].float())
+        m.seen = int(row[2])
+        return m
+
+
+@dataclass
+class Trainer:
+    """Everything a run needs once set up, and where it stands: ``epoch`` epochs done, ``batch``
+    batches of the current one (non-zero only after resuming from a mid-epoch checkpoint), ``step``
+    optimizer steps in all."""
+
+    cfg: dict
+    out: Path
+    dev: torch.device
+    amp: bool
+    rank: int
+    world: int
+    data: Data
+    model: torch.nn.Module
+    fwd: torch.nn.Module  # the training forward: DDP and / or compiled
+    evm: torch.nn.Module  # the evaluation forward: compiled or the model
+    opt: torch.optim.Optimizer
+    meta: dict
+    t_start: float
+    progress: bool = True
+    verbose: bool = True
+    history: list = field(default_factory=list)
+    epoch: int = 0
+    batch: int = 0
+    step: int = 0
+    meter: Meter | None = None
+    epoch_train_s: float = 0.0  # training-step seconds of the current epoch spent in earlier calls
+    elapsed_before: float = 0.0  # wall time of earlier calls
+    last_save: float = 0.0  # time.time() of the last checkpoint, or of the start of this call
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.data.train)
+
+    def lr(self) -> float:
+        """The learning rate of step ``self.step``."""
+        spe = self.steps_per_epoch
+        return lr_at(self.step, self.cfg["epochs"] * spe, round(self.cfg["warmup_epochs"] * spe), self.cfg)
+
+
+def setup(run: Run, *, device=None, progress: bool = True, verbose: bool = True, command: str | None = None,
+          t_start: float | None = None) -> Trainer:
+    """Data, model, optimizer and compilation for ``run``; its checkpoint restored if it has one."""
+    cfg = run.cfg
+    rank, world = rank_world()
+    dev = pick_device(device or cfg["device"])
+    amp = cfg["bf16"] and dev.type in ("cuda", "cpu")
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    data = Data(cfg, dev, rank, world, progress and rank == 0)
+    torch.manual_seed(cfg["seed"])
+    model = build(cfg, data.num_classes).to(dev)
+    if cfg["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    if world > 1:
+        sync_batchnorm(model)
+    opt = torch.optim.SGD(param_groups(model, cfg["weight_decay"]), lr=cfg["lr"], momentum=cfg["momentum"],
+                          nesterov=cfg["nesterov"], **({"fused": True} if dev.type == "cuda" else {"foreach": True}))
+    fwd, evm = forwards(model, cfg, dev, world)
+    meta = {"commands": [], "env": environment(dev, world), "data": data.description}
+    tr = Trainer(cfg, run.out, dev, amp, rank, world, data, model, fwd, evm, opt, meta,
+                 t_start if t_start is not None else time.time(), progress, verbose)
+    if run.state is not None:
+        restore(tr, run.state)
+    if command:
+        meta["commands"].append(command)
+    tr.last_save = time.time()
+    return tr
+
+
+def forwards(model: torch.nn.Module, cfg: dict, dev: torch.device, world: int):
+    """(training forward, evaluation forward): the model under DDP and torch.compile as configured."""
+    fwd = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        fwd = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    if cfg["compile"] and world > 1 and not hasattr(fc, "all_reduce_backward"):
+        # core.distributed.all_reduce_sum then falls back to torch.distributed.nn.functional.all_reduce,
+        # which torch.compile refuses.
+        raise TrainError(f"torch {torch.__version__} has no differentiable functional all-reduce for the Std layers "
+                         "under torch.compile + DDP; pass --no-compile")
+    if not cfg["compile"]:
+        return fwd, model
+    warm_caches(model, cfg, dev)
+    return torch.compile(fwd), torch.compile(model)
+
+
+def restore(tr: Trainer, state: dict) -> None:
+    """Weights, optimizer, history and position from a checkpoint (format 1: an epoch end)."""
+    tr.model.load_state_dict(state["model"])
+    tr.opt.load_state_dict(state["optimizer"])
+    tr.history, tr.step, tr.epoch = json.loads(state["history"]), state["step"], state["epoch"]
+    tr.elapsed_before = state["elapsed_s"]
+    tr.meta["commands"] = json.loads(state.get("meta", "{}")).get("commands", [])
+    tr.batch = state.get("batch", 0)
+    if tr.batch:
+        tr.meter = Meter.from_rows(state["meter"], tr.rank, tr.world, tr.dev)
+        tr.epoch_train_s = state["epoch_train_s"]
+
+
+def plan(tr: Trainer, fresh: bool) -> None:
+    """The number of epochs (from the budget for a fresh run with ``budget_s``), written to config.json."""
+    cfg = tr.cfg
+    if fresh and cfg["budget_s"] is not None:
+        cfg["epochs"] = probe_epochs(tr)
+        cfg["epochs_from_budget"] = True
+    if tr.main:
+        tr.out.mkdir(parents=True, exist_ok=True)
+        write_atomic(tr.out / "config.json", json.dumps(cfg, indent=2) + "\n")
+        if fresh:  # a log from an earlier attempt without checkpoint is stale
+            write_atomic(tr.out / "log.jsonl", "")
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Train: one step, one epoch
+# --------------------------------------------------------------------------------------------
+
+
+def train_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step at learning rate ``lr`` (bf16 autocast, gradient clipping as configured);
+    returns the detached loss and logits."""
+    for g in tr.opt.param_groups:
+        g["lr"] = lr
+    with torch.autocast(tr.dev.type, dtype=torch.bfloat16, enabled=tr.amp):
+        logits = tr.fwd(x)
+    loss = compute_loss(logits, y, tr.cfg["label_smoothing"])
+    tr.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if tr.cfg["grad_clip"]:
+        torch.nn.utils.clip_grad_norm_(tr.model.parameters(), tr.cfg["grad_clip"])
+    tr.opt.step()
+    return loss.detach(), logits.detach()
+
+
+def train_epoch(tr: Trainer) -> dict:
+    """Train what is left of epoch ``tr.epoch`` (all of it unless a mid-epoch checkpoint left it part
+    done), evaluate, and return the epoch's log record."""
+    from tqdm import tqdm
+
+    tr.data.train.set_epoch(tr.epoch, tr.batch)
+    if tr.batch == 0:
+        tr.meter, tr.epoch_train_s = Meter.zeros(tr.dev), 0.0
+    tr.model.train()
+    _sync(tr.dev)
+    t0 = time.perf_counter()
+    bar = tqdm(total=tr.steps_per_epoch, initial=tr.batch, desc=f"epoch {tr.epoch + 1}/{tr.cfg['epochs']}",
+               unit="step", leave=False, disable=not (tr.progress and tr.main), mininterval=1.0)
+    lr = tr.lr()
+    try:
+        for x, y in tr.data.train:
+            lr = tr.lr()
+            loss, logits = train_step(tr, x, y, lr)
+            tr.meter.add(loss, logits, y)
+            tr.step += 1
+            tr.batch += 1
+            bar.update()
+            if tr.step % tr.cfg["check_every"] == 0:
+                check(tr, t0)
+                bar.set_postfix(loss=f"{tr.meter.loss_sum.item() / tr.meter.seen:.3f}", lr=f"{lr:.3g}", refresh=False)
+    finally:
+        bar.close()
+    _sync(tr.dev)
+    return epoch_record(tr, lr, tr.epoch_train_s + time.perf_counter() - t0, t0)
+
+
+def check(tr: Trainer, t0: float) -> None:
+    """The periodic host check: stop on a non-finite loss; write a mid-epoch checkpoint when one is due
+    (``checkpoint_every_s`` since the last, and not at the last batch, whose epoch-end checkpoint follows).
+    Rank 0 decides, and every rank learns it from the same all-reduce as the finiteness flag."""
+    every = tr.cfg["checkpoint_every_s"]
+    due = tr.main and every is not None and time.time() - tr.last_save >= every and tr.batch < tr.steps_per_epoch
+    ok = tr.meter.finite & (_params_finite(tr.model) if due else True)
+    ok, save_now = _agree(ok, due)
+    if not ok:
+        raise diverged(tr.epoch, tr.step, tr.ckpt_path)
+    if save_now:
+        save(tr, epoch_train_s=tr.epoch_train_s + time.perf_counter() - t0)
+
+
+def epoch_record(tr: Trainer, lr: float, train_s: float, t0: float) -> dict:
+    """After an epoch's steps: the finiteness check of loss and weights, the evaluation, the log record."""
+    m = tr.meter
+    if not _all_finite(m.finite & _params_finite(tr.model)):
+        raise diverged(tr.epoch, tr.step, tr.ckpt_path)
+    sums = all_reduce_sum(torch.stack([m.loss_sum, m.correct.float(), torch.tensor(float(m.seen), device=tr.dev)]))
+    ev = eval_epoch(tr.evm, tr.data.test, tr.amp)
+    if not math.isfinite(ev["test_loss"]):
+        raise diverged(tr.epoch, tr.step, tr.ckpt_path)
+    n_seen = sums[2].item()
+    return {"epoch": tr.epoch + 1, "loss": sums[0].item() / n_seen, "train_top1": sums[1].item() / n_seen, **ev,
+            "img_s": n_seen / train_s, "lr": lr, "epoch_s": tr.epoch_train_s + time.perf_counter() - t0}
+
+
+@torch.no_grad()
+def eval_epoch(model, loader, amp: bool) -> dict:
+    """Top-1 / top-5 / loss on a padded loader (labels -1 ignored), summed over ranks."""
+    model.eval()
+    dev_sums = None
+    for x, y in loader:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(x).float()
+        valid = y >= 0
+        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+        loss = F.cross_entropy(logits, y.clamp_min(0), reduction="none")
+        s = torch.stack([((top[:, 0] == y) & valid).sum().float(), ((top == y[:, None]).any(1) & valid).sum().float(),
+                         (loss * valid).sum(), valid.sum().float()])
+        dev_sums = s if dev_sums is None else dev_sums + s
+    if is_dist():
+        torch.distributed.all_reduce(dev_sums)
+    c1, c5, loss, n = dev_sums.tolist()
+    return {"test_top1": c1 / n, "test_top5": c5 / n, "test_loss": loss / n}
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Save: after every epoch, and within epochs every checkpoint_every_s
+# --------------------------------------------------------------------------------------------
+
+
+def end_epoch(tr: Trainer, record: dict) -> None:
+    """Log the finished epoch, save the checkpoint, print its line."""
+    tr.history.append(record)
+    tr.epoch, tr.batch = tr.epoch + 1, 0
+    save(tr)
+    if tr.main:
+        write_atomic(tr.out / "log.jsonl", "".join(json.dumps(r) + "\n" for r in tr.history))
+        if tr.verbose:
+            from tqdm import tqdm
+
+            tqdm.write(f"epoch {tr.epoch}/{tr.cfg['epochs']}  loss {record['loss']:.4f}  "
+                       f"train {record['train_top1']:.4f}  test {record['test_top1']:.4f}  "
+                       f"{record['img_s']:.0f} img/s  lr {record['lr']:.4g}")
+    if is_dist():
+        torch.distributed.barrier()
+
+
+def save(tr: Trainer, epoch_train_s: float = 0.0) -> None:
+    """checkpoint.pt, atomically, by rank 0 (every rank calls it: a mid-epoch one gathers the ranks' sums).
+
+    At an epoch end (``tr.batch == 0``): model, optimizer, epoch, step, history, configuration, meta,
+    wall time. Mid-epoch also: ``batch`` (the position in the epoch), ``meter`` (every rank's running
+    loss / correct / seen sums) and ``epoch_train_s``, from which a resumed run continues bitwise."""
+    rows = tr.meter.rows(tr.world) if tr.batch else None
+    tr.last_save = time.time()
+    if not tr.main:
+        return
+    state = {"format": CHECKPOINT_FORMAT, "config": json.dumps(tr.cfg), "epoch": tr.epoch, "step": tr.step,
+             "batch": tr.batch, "model": tr.model.state_dict(), "optimizer": tr.opt.state_dict(),
+             "history": json.dumps(tr.history), "meta": json.dumps(tr.meta),
+             "elapsed_s": tr.elapsed_before + time.time() - tr.t_start}
+    if tr.batch:
+        state.update(meter=rows.cpu(), epoch_train_s=epoch_train_s)
+    save_checkpoint(tr.ckpt_path, state)
+
+
+def diverged(epoch: int, step: int, ckpt_path: Path) -> TrainingDiverged:
+    keep = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path.exists() else "no checkpoint was written yet"
+    return TrainingDiverged(f"non-finite loss or weights in epoch {epoch + 1} (by step {step}); stopped, {keep}. "
+                            "Lower lr, add grad_clip or check the data")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _params_finite(model: torch.nn.Module) -> torch.Tensor:
+    return torch.stack([p.detach().float().abs().sum() for p in model.parameters()]).isfinite().all()
+
+
+def _agree(ok: torch.Tensor, flag: bool) -> tuple[bool, bool]:
+    """(all ranks ok, some rank raised ``flag``) with one host sync and one all-reduce."""
+    v = torch.stack([ok.float().reshape(()), torch.tensor(0.0 if flag else 1.0, device=ok.device)])
+    if is_dist():
+        torch.distributed.all_reduce(v, op=torch.distributed.ReduceOp.MIN)
+    a, b = v.tolist()
+    return a > 0, b < 0.5
+
+
+def _all_finite(flag: torch.Tensor) -> bool:
+    """One host sync; under DDP every rank sees the same answer."""
+    return _agree(flag, False)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Finish: final evaluation, final.json, export
+# --------------------------------------------------------------------------------------------
+
+
+def finish_run(tr: Trainer, export: str | None, export_dir) -> dict:
+    """Rank 0 evaluates the final weights (final.json) and exports them if asked; returns final.json."""
+    final_path = tr.out / "final.json"
+    final = None
+    if tr.main:
+        final = finish(tr.cfg, tr.model, tr.data, tr.dev, tr.history, tr.meta,
+                       tr.elapsed_before + time.time() - tr.t_start, tr.out, tr.progress)
+        if export:
+            final["card"] = str(export_model(tr.model, tr.cfg, final, tr.meta, export, export_dir,
+                                             tr.data.num_classes))
+            write_atomic(final_path, json.dumps(final, indent=2) + "\n")
+    if is_dist():
+        torch.distributed.barrier()
+    return final if final is not None else json.loads(final_path.read_text())
+
+
+def finish(cfg, model, data, dev, history, meta, elapsed, out: Path, progress: bool) -> dict:
+    """Final evaluation (fp32, exported precision, with shift consistency) -> final.json."""
+    from core.models import count_parameters
+
+    m = rounded_copy(model, cfg["export_half"])
+    res = run_evaluation(m, data.final_batches(), device=dev, shifts=tuple(cfg["final_shifts"]), seed=0,
+                         progress=progress, total=data.n_final_batches)
+    img_s = [r["img_s"] for r in history]
+    steady = sorted(img_s[1:] if len(img_s) > 1 else img_s)
+    final = {"top1": res["top1"], "top5": res["top5"], "loss": res["loss"], "n_test": res["n"],
+             "shift_consistency": res["shift_consistency"], "last_epoch": history[-1], "epochs": cfg["epochs"],
+             "wall_s": round(elapsed, 1), "train_img_s_median": steady[len(steady) // 2],
+             "params": count_parameters(model), "weights_precision": "fp16" if cfg["export_half"] else "fp32",
+             "config": cfg, "data": meta["data"], "env": meta["env"], "commands": meta["commands"],
+             "wall_s_note": "data decoding, compilation, budget probe, all epochs with their evaluations, final "
+                            "evaluation; summed over resumed calls"}
+    write_atomic(out / "final.json", json.dumps(final, indent=2) + "\n")
+    return final
+
+
+# ============================================================================================
+# The pieces: data, model, budget probe, export, environment
+# ============================================================================================
 
 
 class Data:
@@ -131,42 +612,42 @@ class Data:
             raise TrainError(str(e)) from None
         self.num_classes = D.NUM_CLASSES.get(cfg["dataset"]) or len(train_ds.classes)
         self.description = describe_data(cfg, train_ds, test_ds)
-        cl, seed, dev = cfg["channels_last"], cfg["seed"], device
+        kw = dict(rank=rank, world_size=world, device=device, channels_last=cfg["channels_last"])
         if cfg["loader"] == "gpu":
-            if cfg["test_size"] != cfg["store_size"]:
-                raise TrainError("the gpu loader evaluates at store_size: set test_size = store_size")
-            xtr, ytr = D.decode(train_ds, cfg["store_size"], cfg["limit_train"], cfg["workers"], progress)
-            xte, yte = D.decode(test_ds, cfg["store_size"], cfg["limit_test"], cfg["workers"], progress)
-            self.train = D.GpuLoader(xtr, ytr, cfg["batch_size"], train=True, aug=cfg["aug"], seed=seed, rank=rank,
-                                     world_size=world, device=dev, channels_last=cl)
-            self.test = D.GpuLoader(xte, yte, cfg["eval_batch_size"], train=False, rank=rank, world_size=world,
-                                    device=dev, channels_last=cl)
-            self.n_train, self.n_test = len(ytr), len(yte)
-            self.final_batches = lambda: tensor_batches(xte, yte, cfg["eval_batch_size"])
-            self.n_final_batches = -(-len(yte) // cfg["eval_batch_size"])
+            self._on_device(cfg, train_ds, test_ds, kw, progress)
         else:
-            if cfg["limit_train"] or cfg["limit_test"]:
-                raise TrainError("limit_train / limit_test are implemented for the gpu loader only")
-            self.train = D.FolderLoader(train_ds, cfg["batch_size"], train=True, size=cfg["aug"]["size"],
-                                        aug=cfg["aug"], seed=seed, rank=rank, world_size=world,
-                                        workers=cfg["workers"], device=dev, channels_last=cl)
-            test_ds2 = D.open_dataset(cfg["dataset"], cfg["data"], cfg["test_split"], False)
-            self.test = D.FolderLoader(test_ds, cfg["eval_batch_size"], train=False, size=cfg["test_size"],
-                                       rank=rank, world_size=world, workers=cfg["workers"], device=dev,
-                                       channels_last=cl, crop_fraction=cfg["crop_fraction"])
-            self.n_train, self.n_test = len(train_ds), len(test_ds2)
-            import torchvision.transforms as T
-            from torch.utils.data import DataLoader
-
-            size = cfg["test_size"]
-            test_ds2.transform = T.Compose([D.CenterSquare(round(size / cfg["crop_fraction"])), T.CenterCrop(size),
-                                            D.ToUint8()])
-            loader = DataLoader(test_ds2, batch_size=cfg["eval_batch_size"], num_workers=cfg["workers"],
-                                collate_fn=D.collate_uint8)
-            self.final_batches = lambda: iter(loader)
-            self.n_final_batches = len(loader)
+            self._with_workers(cfg, train_ds, test_ds, kw)
         if len(self.train) == 0:
             raise TrainError(f"{self.n_train} training images is less than one batch of {cfg['batch_size']}")
+
+    def _on_device(self, cfg: dict, train_ds, test_ds, kw: dict, progress: bool) -> None:
+        """Decoded once into uint8 tensors on the device (core.data.GpuLoader)."""
+        if cfg["test_size"] != cfg["store_size"]:
+            raise TrainError("the gpu loader evaluates at store_size: set test_size = store_size")
+        xtr, ytr = D.decode(train_ds, cfg["store_size"], cfg["limit_train"], cfg["workers"], progress)
+        xte, yte = D.decode(test_ds, cfg["store_size"], cfg["limit_test"], cfg["workers"], progress)
+        self.train = D.GpuLoader(xtr, ytr, cfg["batch_size"], train=True, aug=cfg["aug"], seed=cfg["seed"], **kw)
+        self.test = D.GpuLoader(xte, yte, cfg["eval_batch_size"], train=False, **kw)
+        self.n_train, self.n_test = len(ytr), len(yte)
+        self.final_batches = lambda: D.tensor_batches(xte, yte, cfg["eval_batch_size"])
+        self.n_final_batches = -(-len(yte) // cfg["eval_batch_size"])
+
+    def _with_workers(self, cfg: dict, train_ds, test_ds, kw: dict) -> None:
+        """DataLoaders with workers (core.data.FolderLoader); the final evaluation reads the whole test
+        split with the same preprocessing."""
+        from torch.utils.data import DataLoader
+
+        if cfg["limit_train"] or cfg["limit_test"]:
+            raise TrainError("limit_train / limit_test are implemented for the gpu loader only")
+        self.train = D.FolderLoader(train_ds, cfg["batch_size"], train=True, size=cfg["aug"]["size"], aug=cfg["aug"],
+                                    seed=cfg["seed"], workers=cfg["workers"], **kw)
+        self.test = D.FolderLoader(test_ds, cfg["eval_batch_size"], train=False, size=cfg["test_size"],
+                                   workers=cfg["workers"], crop_fraction=cfg["crop_fraction"], **kw)
+        self.n_train, self.n_test = len(train_ds), len(test_ds)
+        loader = DataLoader(test_ds, batch_size=cfg["eval_batch_size"], num_workers=cfg["workers"],
+                            collate_fn=D.collate_uint8)  # test_ds.transform: the test loader's Preprocess
+        self.final_batches = lambda: iter(loader)
+        self.n_final_batches = len(loader)
 
 
 def describe_data(cfg: dict, train_ds, test_ds) -> str:
@@ -183,6 +664,32 @@ def describe_data(cfg: dict, train_ds, test_ds) -> str:
     subset = "" if not (cfg["limit_train"] or cfg["limit_test"]) else \
         f"; subsets used: {cfg['limit_train'] or 'all'} train / {cfg['limit_test'] or 'all'} test"
     return f"{what}: {counts}{subset}"
+
+
+def build(cfg: dict, num_classes: int) -> torch.nn.Module:
+    """The run's model (``cfg["model"]`` with ``cfg["build"]`` and ``cfg["nonlinearity"]``), freshly initialized."""
+    from core.models import build_model
+
+    kw = dict(cfg["build"])
+    kw.setdefault("num_classes", num_classes)
+    if kw["num_classes"] != num_classes:
+        raise TrainError(f"build.num_classes={kw['num_classes']} but the data has {num_classes} classes")
+    try:
+        return build_model(cfg["model"], nonlinearity=cfg["nonlinearity"], **kw)
+    except (TypeError, ValueError) as e:
+        raise TrainError(f"cannot build {cfg['model']} with {kw} / nonlinearity {cfg['nonlinearity']}: {e}") from None
+
+
+def load_trained(out_dir, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """The model of the run in ``out_dir`` with the weights of its checkpoint (the last saved: the
+    final weights of a finished run), in eval mode, and the run's configuration."""
+    state = load_checkpoint(Path(out_dir) / "checkpoint.pt")
+    cfg = json.loads(state["config"])
+    heads = [v for k, v in state["model"].items() if k.endswith("fc.bias")]
+    num_classes = cfg["build"].get("num_classes") or (len(heads[-1]) if heads else D.NUM_CLASSES[cfg["dataset"]])
+    model = build(cfg, num_classes)
+    model.load_state_dict(state["model"])
+    return model.to(device).eval(), cfg
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -211,31 +718,6 @@ def warm_caches(model: torch.nn.Module, cfg: dict, dev) -> None:
     model.train()
 
 
-def save_checkpoint(path: Path, state: dict) -> None:
-    """torch.save to a temporary file in the same folder, then os.replace (atomic)."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path) -> dict:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        for key in ("config", "epoch", "step", "model", "optimizer", "history", "elapsed_s"):
-            state[key]
-        json.loads(state["config"])
-    except Exception as e:  # truncated zip, unpickling refused, missing keys
-        raise TrainError(f"checkpoint {path} is corrupt or not ours ({type(e).__name__}: "
-                         f"{str(e).splitlines()[0][:200] if str(e) else ''}); delete it to start over") from None
-    return state
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def environment(device: torch.device, world: int) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores visible)"
     return {"device": name, "world_size": world, "torch": torch.__version__, "commit": commit(),
@@ -255,223 +737,6 @@ def commit() -> str:
     return os.environ.get("PHASE_COLLAPSE_COMMIT", "unknown")
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _all_finite(flag: torch.Tensor) -> bool:
-    """One host sync; under DDP every rank sees the same answer."""
-    f = flag.float().reshape(1)
-    if is_dist():
-        torch.distributed.all_reduce(f, op=torch.distributed.ReduceOp.MIN)
-    return bool(f.item() > 0)
-
-
-@torch.no_grad()
-def eval_epoch(model, loader, amp: bool) -> dict:
-    """Top-1 / top-5 / loss on a padded loader (labels -1 ignored), summed over ranks."""
-    model.eval()
-    dev_sums = None
-    for x, y in loader:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
-            logits = model(x).float()
-        valid = y >= 0
-        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
-        loss = F.cross_entropy(logits, y.clamp_min(0), reduction="none")
-        s = torch.stack([((top[:, 0] == y) & valid).sum().float(), ((top == y[:, None]).any(1) & valid).sum().float(),
-                         (loss * valid).sum(), valid.sum().float()])
-        dev_sums = s if dev_sums is None else dev_sums + s
-    if is_dist():
-        torch.distributed.all_reduce(dev_sums)
-    c1, c5, loss, n = dev_sums.tolist()
-    return {"test_top1": c1 / n, "test_top5": c5 / n, "test_loss": loss / n}
-
-
-# --------------------------------------------------------------------------------------------
-# train()
-# --------------------------------------------------------------------------------------------
-
-
-def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int | None = None,
-          progress: bool = True, verbose: bool = True, device=None, command: str | None = None,
-          export: str | None = None, export_dir=None) -> dict:
-    """Train (or resume, or return the finished result of) the run in ``out_dir``; see the module docstring.
-
-    ``progress``: tqdm bars; ``verbose``: one printed line per epoch (and the budget probe's).
-    ``export``: a ``core.pretrained.ENTRIES`` name; at the end the final weights and their model card
-    are written to ``export_dir`` (default pretrained/). Returns final.json's content (with
-    ``"stopped": True`` and no test metrics beyond the log's if ``stop_after`` ended the call early).
-    """
-    t_start = time.time()
-    out = Path(out_dir)
-    rank, world = rank_world()
-    main_rank = rank == 0
-    ckpt_path, final_path = out / "checkpoint.pt", out / "final.json"
-    state = None
-    if ckpt_path.exists():
-        if not resume:
-            raise TrainError(f"{ckpt_path} exists: resume it (--resume) or choose another --out")
-        state = load_checkpoint(ckpt_path)
-        saved = json.loads(state["config"])
-        if config is not None:
-            cfg = make_config(config)
-            budget_keys = ("epochs", "epochs_from_budget") if saved.get("epochs_from_budget") else ()
-            differ = [k for k in DEFAULTS if k not in RESUME_FREE + budget_keys and cfg.get(k) != saved.get(k)]
-            if differ:
-                raise TrainError(f"{out} holds a run with another configuration (differs in: {', '.join(differ)}); "
-                                 "choose another out_dir")
-            for k in RESUME_FREE:
-                saved[k] = cfg[k]
-        cfg = saved
-        if state["epoch"] >= cfg["epochs"] and final_path.exists():
-            return json.loads(final_path.read_text())
-    elif config is None:
-        raise TrainError(f"nothing to resume: {ckpt_path} does not exist")
-    else:
-        cfg = make_config(config)
-    dev = pick_device(cfg, device)
-    amp = cfg["bf16"] and dev.type in ("cuda", "cpu")
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-
-    data = Data(cfg, dev, rank, world, progress and main_rank)
-    torch.manual_seed(cfg["seed"])
-    model = build(cfg, data.num_classes).to(dev)
-    if cfg["channels_last"]:
-        model = model.to(memory_format=torch.channels_last)
-    if world > 1:
-        sync_batchnorm(model)
-    opt = torch.optim.SGD(param_groups(model, cfg["weight_decay"]), lr=cfg["lr"], momentum=cfg["momentum"],
-                          nesterov=cfg["nesterov"], **({"fused": True} if dev.type == "cuda" else {"foreach": True}))
-    fwd = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        fwd = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    evm = model
-    if cfg["compile"] and world > 1 and not hasattr(fc, "all_reduce_backward"):
-        # core.distributed.all_reduce_sum then falls back to torch.distributed.nn.functional.all_reduce,
-        # which torch.compile refuses.
-        raise TrainError(f"torch {torch.__version__} has no differentiable functional all-reduce for the Std layers "
-                         "under torch.compile + DDP; pass --no-compile")
-    if cfg["compile"]:
-        warm_caches(model, cfg, dev)
-        fwd, evm = torch.compile(fwd), torch.compile(model)
-
-    history, step, start_epoch, elapsed_before = [], 0, 0, 0.0
-    meta = {"commands": [], "env": environment(dev, world), "data": data.description}
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        history, step, start_epoch = json.loads(state["history"]), state["step"], state["epoch"]
-        elapsed_before = state["elapsed_s"]
-        meta["commands"] = json.loads(state.get("meta", "{}")).get("commands", [])
-    if command:
-        meta["commands"].append(command)
-
-    steps_per_epoch = len(data.train)
-    if state is None and cfg["budget_s"] is not None:
-        cfg["epochs"] = probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, main_rank and verbose)
-        cfg["epochs_from_budget"] = True
-    total = cfg["epochs"] * steps_per_epoch
-    warmup = round(cfg["warmup_epochs"] * steps_per_epoch)
-    if main_rank:
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "config.json", json.dumps(cfg, indent=2) + "\n")
-        if state is None:  # a fresh run: a log from an earlier attempt without checkpoint is stale
-            write_atomic(out / "log.jsonl", "")
-
-    from tqdm import tqdm
-
-    done_now = 0
-    for epoch in range(start_epoch, cfg["epochs"]):
-        if stop_after is not None and done_now >= stop_after:
-            break
-        data.train.set_epoch(epoch)
-        model.train()
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev)
-        finite = torch.ones((), dtype=torch.bool, device=dev)
-        seen = 0
-        _sync(dev)
-        t0 = time.perf_counter()
-        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg['epochs']}", unit="step", leave=False,
-                   disable=not (progress and main_rank), mininterval=1.0)
-        for x, y in data.train:
-            lr = lr_at(step, total, warmup, cfg)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-                logits = fwd(x)
-            loss = compute_loss(logits, y, cfg["label_smoothing"])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-            opt.step()
-            step += 1
-            with torch.no_grad():
-                ld = loss.detach()
-                loss_sum += ld * len(y)
-                correct += (logits.detach().argmax(1) == y).sum()
-                finite &= torch.isfinite(ld)
-            seen += len(y)
-            bar.update()
-            if step % cfg["check_every"] == 0:
-                if not _all_finite(finite):
-                    bar.close()
-                    raise diverged(epoch, step, ckpt_path)
-                bar.set_postfix(loss=f"{loss_sum.item() / seen:.3f}", lr=f"{lr:.3g}", refresh=False)
-        bar.close()
-        _sync(dev)
-        train_s = time.perf_counter() - t0
-        params_ok = torch.stack([p.detach().float().abs().sum() for p in model.parameters()]).isfinite().all()
-        if not _all_finite(finite & params_ok):
-            raise diverged(epoch, step, ckpt_path)
-        sums = all_reduce_sum(torch.stack([loss_sum, correct.float(), torch.tensor(float(seen), device=dev)]))
-        ev = eval_epoch(evm, data.test, amp)
-        if not math.isfinite(ev["test_loss"]):
-            raise diverged(epoch, step, ckpt_path)
-        n_seen = sums[2].item()
-        record = {"epoch": epoch + 1, "loss": sums[0].item() / n_seen, "train_top1": sums[1].item() / n_seen, **ev,
-                  "img_s": n_seen / train_s, "lr": lr, "epoch_s": time.perf_counter() - t0}
-        history.append(record)
-        if main_rank:
-            save_checkpoint(ckpt_path, {"format": 1, "config": json.dumps(cfg), "epoch": epoch + 1, "step": step,
-                                        "model": model.state_dict(), "optimizer": opt.state_dict(),
-                                        "history": json.dumps(history), "meta": json.dumps(meta),
-                                        "elapsed_s": elapsed_before + time.time() - t_start})
-            write_atomic(out / "log.jsonl", "".join(json.dumps(r) + "\n" for r in history))
-            if verbose:
-                tqdm.write(f"epoch {epoch + 1}/{cfg['epochs']}  loss {record['loss']:.4f}  "
-                           f"train {record['train_top1']:.4f}  test {record['test_top1']:.4f}  "
-                           f"{record['img_s']:.0f} img/s  lr {lr:.4g}")
-        if is_dist():
-            torch.distributed.barrier()
-        done_now += 1
-
-    if len(history) < cfg["epochs"]:
-        return {"stopped": True, "epochs_done": len(history), "epochs": cfg["epochs"], "history": history}
-    final = None
-    if main_rank:
-        final = finish(cfg, model, data, dev, history, meta, elapsed_before + time.time() - t_start, out, progress)
-        if export:
-            final["card"] = str(export_model(model, cfg, final, meta, export, export_dir, data.num_classes))
-            write_atomic(final_path, json.dumps(final, indent=2) + "\n")
-    if is_dist():
-        torch.distributed.barrier()
-    return final if final is not None else json.loads(final_path.read_text())
-
-
-def diverged(epoch: int, step: int, ckpt_path: Path) -> TrainingDiverged:
-    keep = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path.exists() else "no checkpoint was written yet"
-    return TrainingDiverged(f"non-finite loss or weights in epoch {epoch + 1} (by step {step}); stopped, {keep}. "
-                            "Lower lr, add grad_clip or check the data")
-
-
 def rounded_copy(model: torch.nn.Module, half: bool) -> torch.nn.Module:
     """A float32 copy in eval mode whose weights went through fp16 (what the exported file holds)."""
     m = copy.deepcopy(model).float().eval()
@@ -479,26 +744,6 @@ def rounded_copy(model: torch.nn.Module, half: bool) -> torch.nn.Module:
         sd = {k: v.half().float() if v.is_floating_point() else v for k, v in m.state_dict().items()}
         m.load_state_dict(sd)
     return m.to(memory_format=torch.contiguous_format)
-
-
-def finish(cfg, model, data, dev, history, meta, elapsed, out: Path, progress: bool) -> dict:
-    """Final evaluation (fp32, exported precision, with shift consistency) -> final.json."""
-    from core.models import count_parameters
-
-    m = rounded_copy(model, cfg["export_half"])
-    res = run_evaluation(m, data.final_batches(), device=dev, shifts=tuple(cfg["final_shifts"]), seed=0,
-                         progress=progress, total=data.n_final_batches)
-    img_s = [r["img_s"] for r in history]
-    steady = sorted(img_s[1:] if len(img_s) > 1 else img_s)
-    final = {"top1": res["top1"], "top5": res["top5"], "loss": res["loss"], "n_test": res["n"],
-             "shift_consistency": res["shift_consistency"], "last_epoch": history[-1], "epochs": cfg["epochs"],
-             "wall_s": round(elapsed, 1), "train_img_s_median": steady[len(steady) // 2],
-             "params": count_parameters(model), "weights_precision": "fp16" if cfg["export_half"] else "fp32",
-             "config": cfg, "data": meta["data"], "env": meta["env"], "commands": meta["commands"],
-             "wall_s_note": "data decoding, compilation, budget probe, all epochs with their evaluations, final "
-                            "evaluation; summed over resumed calls"}
-    write_atomic(out / "final.json", json.dumps(final, indent=2) + "\n")
-    return final
 
 
 def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
@@ -531,69 +776,65 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
     return Path(directory or pretrained.PRETRAINED_DIR) / f"{name}.json"
 
 
-def probe_epochs(cfg, model, fwd, evm, opt, data, dev, amp, t_start, report: bool) -> int:
+def probe_epochs(tr: Trainer) -> int:
     """Epochs that fit in cfg['budget_s'] seconds of wall time (counted from the start of train()).
 
-    Runs a few real training steps (this also compiles) and evaluation batches, times them, then
-    restores the initial model and optimizer exactly, so the run is the one ``--epochs N`` gives."""
-    init_model = {k: v.clone() for k, v in model.state_dict().items()}
-    init_opt = copy.deepcopy(opt.state_dict())
+    Runs a few real training steps (``train_step`` at lr 0; this also compiles) and evaluation
+    batches, times them, then restores the initial model and optimizer exactly, so the run is the one
+    ``--epochs N`` gives."""
+    cfg, data, dev = tr.cfg, tr.data, tr.dev
+    init_model = {k: v.clone() for k, v in tr.model.state_dict().items()}
+    init_opt = copy.deepcopy(tr.opt.state_dict())
     data.train.set_epoch(10**6)  # a data order of its own
     it = iter(data.train)
     n_steps = len(data.train)
     warm, timed = min(3, n_steps), min(20, max(1, n_steps - 3))
 
     def steps(k):
-        for _ in range(k):
-            try:
-                x, y = next(it)
-            except StopIteration:
-                return
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-                logits = fwd(x)
-            loss = compute_loss(logits, y, cfg["label_smoothing"])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        for _, (x, y) in zip(range(k), it):
+            train_step(tr, x, y, 0.0)
 
-    for g in opt.param_groups:
-        g["lr"] = 0.0
-    model.train()
+    tr.model.train()
     steps(warm)
     _sync(dev)
     t0 = time.perf_counter()
     steps(timed)
     _sync(dev)
     t_step = (time.perf_counter() - t0) / timed
-    eval_epoch(evm, data.test, amp)  # compiles the eval graph
+    eval_epoch(tr.evm, data.test, tr.amp)  # compiles the eval graph
     _sync(dev)
     t0 = time.perf_counter()
-    eval_epoch(evm, data.test, amp)
+    eval_epoch(tr.evm, data.test, tr.amp)
     t_eval = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    if not is_dist() or torch.distributed.get_rank() == 0:  # a checkpoint-sized write, to time it
-        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"phase_collapse_probe_{os.getpid()}.pt"
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp)
-        tmp.unlink()
-    t_ckpt = time.perf_counter() - t0
-    model.load_state_dict(init_model)
-    opt.load_state_dict(init_opt)
+    t_ckpt = _time_checkpoint_write(tr)
+    tr.model.load_state_dict(init_model)
+    tr.opt.load_state_dict(init_opt)
     per_epoch = n_steps * t_step + t_eval + t_ckpt
-    final_est = 10 * t_eval * (1 if not amp else 2)  # fp32 evaluation, 1 + 6 shifted copies (k = 1, 2, 4)
-    left = cfg["budget_s"] - (time.time() - t_start) - final_est
+    final_est = 10 * t_eval * (1 if not tr.amp else 2)  # fp32 evaluation, 1 + 6 shifted copies (k = 1, 2, 4)
+    left = cfg["budget_s"] - (time.time() - tr.t_start) - final_est
     epochs = torch.tensor([max(1, int(left // per_epoch))], device=dev)
     if is_dist():
         torch.distributed.broadcast(epochs, 0)
     epochs = int(epochs.item())
-    if report:
+    if tr.main and tr.verbose:
         print(f"budget {cfg['budget_s']:.0f} s: {t_step * 1000:.1f} ms/step, {n_steps} steps/epoch, eval "
               f"{t_eval:.1f} s, {left:.0f} s left -> {epochs} epochs", flush=True)
     return epochs
 
 
-# --------------------------------------------------------------------------------------------
+def _time_checkpoint_write(tr: Trainer) -> float:
+    """Seconds to write a checkpoint-sized file (rank 0; 0 elsewhere)."""
+    t0 = time.perf_counter()
+    if tr.main:
+        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"phase_collapse_probe_{os.getpid()}.pt"
+        torch.save({"model": tr.model.state_dict(), "optimizer": tr.opt.state_dict()}, tmp)
+        tmp.unlink()
+    return time.perf_counter() - t0
+
+
+# ============================================================================================
 # CLI
-# --------------------------------------------------------------------------------------------
+# ============================================================================================
 
 
 def parse_args(argv=None):
