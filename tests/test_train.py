@@ -77,6 +77,75 @@ def test_resume_equals_uninterrupted(folder, tmp_path):
         T.train(cfg, tmp_path / "a", resume=False, progress=False)
 
 
+def _interrupt_at(monkeypatch, call: int):
+    """Make the ``call``-th optimizer step raise KeyboardInterrupt (as Ctrl-C, or a killed job, would)."""
+    real, n = T.train_step, {"calls": 0}
+
+    def step(*args, **kw):
+        n["calls"] += 1
+        if n["calls"] == call:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(T, "train_step", step)
+    return lambda: monkeypatch.setattr(T, "train_step", real)
+
+
+def _same_run(a_dir, b_dir):
+    a = torch.load(a_dir / "checkpoint.pt", weights_only=True)
+    b = torch.load(b_dir / "checkpoint.pt", weights_only=True)
+    assert a["model"].keys() == b["model"].keys()
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert a["step"] == b["step"] and a["epoch"] == b["epoch"]
+    assert strip_times(json.loads(a["history"])) == strip_times(json.loads(b["history"]))
+    log_a, log_b = ([json.loads(x) for x in (d / "log.jsonl").read_text().splitlines()] for d in (a_dir, b_dir))
+    assert strip_times(log_a) == strip_times(log_b) and len(log_a) == 2
+
+
+RRC = {"kind": "resized_crop_flip", "size": 16, "scale": [0.35, 1.0], "ratio": [0.75, 1.33]}
+
+
+@pytest.mark.parametrize("interrupt,aug,position", [(4, None, (0, 2)), (8, RRC, (1, 1))])
+def test_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path, monkeypatch, interrupt, aug, position):
+    """5 steps per epoch, a check every 2 steps, a checkpoint at every check: interrupted at step
+    ``interrupt`` (before it runs), the run resumes from the mid-epoch checkpoint at ``position``
+    (epochs done, batches of the next) and ends with the weights and log of an uninterrupted run."""
+    kw = {"aug": aug} if aug else {}
+    full = T.train(tiny(folder, **kw), tmp_path / "a", progress=False)  # checkpoint_every_s 600: epoch ends only
+    cfg = tiny(folder, checkpoint_every_s=1e-9, **kw)
+    undo = _interrupt_at(monkeypatch, interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        T.train(cfg, tmp_path / "b", progress=False)
+    undo()
+    ck = T.load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    assert ck["format"] == 2 and (ck["epoch"], ck["batch"]) == position and ck["step"] == interrupt - 2
+    assert ck["meter"].shape == (1, 3) and ck["meter"][0, 2] == 8 * position[1]  # images seen in the epoch
+    assert ck["meter"][0, 0] > 0 and ck["epoch_train_s"] > 0
+    resumed = T.train(None, tmp_path / "b", progress=False)
+    _same_run(tmp_path / "a", tmp_path / "b")
+    assert resumed["top1"] == full["top1"] and resumed["shift_consistency"] == full["shift_consistency"]
+    assert len(json.loads((tmp_path / "b" / "final.json").read_text())["commands"]) == 0
+
+
+def test_epoch_end_checkpoint_of_format_1_resumes(folder, tmp_path):
+    """A checkpoint as the code before mid-epoch checkpoints wrote it (format 1: no position, no
+    checkpoint_every_s in its configuration) resumes, with or without the configuration given."""
+    cfg = tiny(folder)
+    T.train(cfg, tmp_path / "a", progress=False)
+    for name, again in (("b", None), ("c", cfg)):
+        T.train(cfg, tmp_path / name, progress=False, stop_after=1)
+        path = tmp_path / name / "checkpoint.pt"
+        state = torch.load(path, weights_only=True)
+        old_cfg = json.loads(state["config"])
+        del old_cfg["checkpoint_every_s"]
+        old = {k: state[k] for k in ("model", "optimizer", "epoch", "step", "history", "meta", "elapsed_s")}
+        torch.save({**old, "format": 1, "config": json.dumps(old_cfg)}, path)
+        T.train(again, tmp_path / name, progress=False)
+        _same_run(tmp_path / "a", tmp_path / name)
+        assert json.loads((tmp_path / name / "config.json").read_text())["checkpoint_every_s"] == 600
+
+
 def test_nan_stops_and_keeps_last_good_checkpoint(folder, tmp_path, monkeypatch):
     calls = {"n": 0}
     real = T.compute_loss
@@ -166,18 +235,32 @@ def test_workers_loader_path(tmp_path):
 # -- DDP ------------------------------------------------------------------------------------
 
 
-def _ddp_worker(rank, world, init_file, cfg, out):
+def _ddp_worker(rank, world, init_file, cfg, out, interrupt=None):
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
-        T.train(cfg, out, progress=False)
+        if interrupt:  # every rank stops before the same step, as when the job is killed
+            real, calls = T.train_step, [0]
+
+            def step(*args, **kw):
+                calls[0] += 1
+                if calls[0] == interrupt:
+                    raise KeyboardInterrupt
+                return real(*args, **kw)
+
+            T.train_step = step
+        try:
+            T.train(cfg, out, progress=False)
+        except KeyboardInterrupt:
+            pass
     finally:
         torch.distributed.destroy_process_group()
 
 
 def test_ddp_gloo_two_processes_match_one(folder, tmp_path):
     # a small lr: this tiny net amplifies fp32 rounding (1e-5 after one step) chaotically at lr 0.1
-    cfg = tiny(folder, epochs=1, final_shifts=[], lr=0.001)
+    # checkpoints at every check (steps 2 and 4): the ranks agree on them and gather their sums
+    cfg = tiny(folder, epochs=1, final_shifts=[], lr=0.001, checkpoint_every_s=1e-9)
     os.environ.pop("LOCAL_RANK", None)
     mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), cfg, str(tmp_path / "ddp")), nprocs=2, join=True)
     T.train(cfg, tmp_path / "one", progress=False)
@@ -190,3 +273,22 @@ def test_ddp_gloo_two_processes_match_one(folder, tmp_path):
     la = [json.loads(x) for x in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     lb = [json.loads(x) for x in (tmp_path / "one" / "log.jsonl").read_text().splitlines()]
     assert la[0]["test_top1"] == lb[0]["test_top1"] and la[0]["loss"] == pytest.approx(lb[0]["loss"], rel=1e-4)
+
+
+def test_ddp_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path):
+    """Two gloo ranks interrupted before step 4: the mid-epoch checkpoint of step 2 holds both ranks'
+    running sums, and the resumed pair ends exactly where an uninterrupted pair does."""
+    cfg = tiny(folder, epochs=1, final_shifts=[], lr=0.001, checkpoint_every_s=1e-9)
+    os.environ.pop("LOCAL_RANK", None)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "i0"), cfg, str(tmp_path / "full")), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "i1"), cfg, str(tmp_path / "cut"), 4), nprocs=2, join=True)
+    ck = T.load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    assert (ck["epoch"], ck["batch"], ck["step"]) == (0, 2, 2)
+    assert ck["meter"].shape == (2, 3) and ck["meter"][:, 2].tolist() == [8.0, 8.0]  # 2 batches of 4 per rank
+    assert ck["meter"][0, 0] != ck["meter"][1, 0]  # each rank's own loss sum
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "i2"), cfg, str(tmp_path / "cut")), nprocs=2, join=True)
+    a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert strip_times(json.loads(a["history"])) == strip_times(json.loads(b["history"]))
