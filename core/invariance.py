@@ -1,0 +1,314 @@
+"""Translation invariance of a whole network: how stable its prediction is over a grid of small
+(sub-pixel) shifts, and at which depth the invariance is built. Computed here, tested in
+tests/test_invariance.py; the demo only draws it (demo/invariance.py).
+
+* :func:`shift_offsets` / :func:`shift_grid`: the grid, e.g. 17 x 17 shifts (dy, dx) with both
+  coordinates in {-2, -1.75, ..., 2} input pixels (step 0.25 px: sub-pixel shifts).
+* :func:`translate_batch`: the image translated by every shift of the grid at once, exactly as
+  ``core.analysis.translate`` translates it by one ("circular": Fourier shift on the torus;
+  "zero": zero-padded canvas).
+* :func:`stability_map`: one batched pass of the network over the translates (chunks of 64, under
+  ``torch.inference_mode``). Per shift: the probability of the unshifted image's top class, and the
+  top class itself. Per shift and per block: for a learned scattering network the relative modulus
+  error || |(tau.x)*psi| - |x*psi| || / || x*psi || over all channels and orientations (as
+  ``core.analysis.compare_blocks``' ``modulus_error_all``); for a network without wavelets (the
+  ResNet-18 baseline) the relative change of each stage's output, ``core.explain.feature_change``'s
+  || f(tau.x) - f(x) || / || f(x) ||, without shifting back.
+
+Conventions follow ``core.analysis``: tau = (dy, dx) = (rows, cols) in input pixels, dy > 0 moves
+the image down, dx > 0 to the right. The unshifted image is the reference: ``x`` itself, not its
+Fourier shift by 0 (which equals it up to rounding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core.analysis import frequency_grid, wavelet_padding
+
+DEFAULT_EXTENT = 2.0  # input pixels, either axis
+DEFAULT_STEPS = 17  # grid points per axis (odd: 0 is on the grid)
+MAX_EXTENT = 8.0
+MAX_STEPS = 33
+CHUNK = 64  # images per forward pass
+MODES = ("circular", "zero")
+
+
+# --------------------------------------------------------------------------------------------
+# The grid and the translates
+# --------------------------------------------------------------------------------------------
+
+
+def shift_offsets(extent: float = DEFAULT_EXTENT, steps: int = DEFAULT_STEPS) -> list[float]:
+    """``steps`` equally spaced offsets from -extent to +extent pixels (``steps`` odd, so that 0 is
+    one of them): the shifts along each axis."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"steps must be an integer, got {steps!r}")
+    extent = float(extent)
+    if not math.isfinite(extent) or not 0 < extent <= MAX_EXTENT:
+        raise ValueError(f"the grid's extent must be in (0, {MAX_EXTENT:g}] pixels, got {extent}")
+    if not 3 <= steps <= MAX_STEPS or steps % 2 == 0:
+        raise ValueError(f"steps must be odd and in 3..{MAX_STEPS}, got {steps}")
+    half = (steps - 1) // 2
+    return [extent * i / half for i in range(-half, half + 1)]  # exact 0 and +-extent
+
+
+def shift_grid(offsets: list[float]) -> torch.Tensor:
+    """Every shift (dy, dx) of the grid, (n^2, 2) float64, row-major: row i * n + j is
+    (dy, dx) = (offsets[i], offsets[j])."""
+    o = torch.tensor(offsets, dtype=torch.float64)
+    dy, dx = torch.meshgrid(o, o, indexing="ij")
+    return torch.stack([dy.reshape(-1), dx.reshape(-1)], 1)
+
+
+def _fourier_shift_batch(x: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+    """``core.analysis.fourier_shift`` of one image (C, H, W) by each row of ``taus`` (N, 2) at once:
+    (N, C, H, W). The same ramp exp(-i omega . tau), computed in float64 and cast as it casts it."""
+    h, w = x.shape[-2:]
+    wy, wx = frequency_grid(h, w, x.device)
+    phase = wy[None] * taus[:, 0, None, None].to(x.device) + wx[None] * taus[:, 1, None, None].to(x.device)
+    ramp = torch.exp(-1j * phase).to(torch.complex128 if x.dtype == torch.float64 else torch.complex64)
+    y = torch.fft.ifft2(torch.fft.fft2(x)[None] * ramp[:, None])
+    return y.real.to(x.dtype)
+
+
+def translate_batch(x: torch.Tensor, taus: torch.Tensor, mode: str = "circular") -> torch.Tensor:
+    """One real image x (C, H, W) or (1, C, H, W) translated by each shift of ``taus`` (N, 2) (dy, dx):
+    (N, C, H, W), equal to ``core.analysis.translate(x, tau, mode)`` for every tau (up to rounding;
+    "zero" uses translate's own canvas margin, ceil(max |tau|) + 2, per shift)."""
+    if mode not in MODES:
+        raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
+    if x.dim() == 4:
+        if x.shape[0] != 1:
+            raise ValueError(f"one image expected, got a batch of {x.shape[0]}")
+        x = x[0]
+    taus = torch.as_tensor(taus, dtype=torch.float64).reshape(-1, 2)
+    if mode == "circular":
+        return _fourier_shift_batch(x, taus)
+    out = torch.empty((len(taus), *x.shape), dtype=x.dtype, device=x.device)
+    margins = taus.abs().amax(1).ceil().long() + 2
+    for m in margins.unique().tolist():  # a few groups: one margin per ceil(max |tau|)
+        rows = (margins == m).nonzero().flatten()
+        pad = torch.nn.functional.pad(x, (m, m, m, m))
+        out[rows] = _fourier_shift_batch(pad, taus[rows])[..., m:-m, m:-m]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# One pass of the network over the translates
+# --------------------------------------------------------------------------------------------
+
+
+def network_kind(model: torch.nn.Module) -> str:
+    """"scattering" (wavelet blocks: moduli per block), "features" (``forward_intermediates`` giving
+    real stage outputs, e.g. ResNet-18) or "logits" (only the prediction is measured)."""
+    if hasattr(model, "block_info") and hasattr(model, "forward_intermediates"):
+        return "scattering"
+    if hasattr(model, "forward_intermediates"):
+        return "features"
+    return "logits"
+
+
+def _moduli_from(model, inter: list[dict]) -> list[torch.Tensor]:
+    """Per block, |x * psi_theta| (B, C, L, H, W) real: rho itself for the modulus non-linearity
+    (its output is exactly the modulus; LScat+skip's rho also holds |x * phi| first), else |wavelet|."""
+    out = []
+    for blk, d in zip(model.blocks, inter):
+        if "rho" in d:
+            r = d["rho"]
+            out.append(r[:, :, 1:] if blk.skip else r)
+        else:
+            out.append(d["modulus"])
+    return out
+
+
+def _forward(model, kind: str, x: torch.Tensor, mode: str, blocks: bool) -> tuple[torch.Tensor, list | None]:
+    """Logits (B, classes) and, with ``blocks``, the per-block maps the curve compares."""
+    if kind == "scattering":
+        padding = "circular" if mode == "circular" else "reflect"  # as demo/pipeline.py runs it
+        with wavelet_padding(model, padding):
+            if not blocks:
+                return model(x), None
+            mod = all(getattr(b, "rho", None) is not None and b.rho.collapses_phase for b in model.blocks)
+            logits, inter = model.forward_intermediates(x, keys=("rho",) if mod else ("modulus",))
+            return logits, _moduli_from(model, inter)
+    if kind == "features" and blocks:
+        logits, inter = model.forward_intermediates(x)
+        return logits, [d["output"] for d in inter]
+    return model(x), None
+
+
+def _relative_errors(maps: torch.Tensor, ref: torch.Tensor, ref_norm2: torch.Tensor) -> torch.Tensor:
+    """Per image of ``maps`` (B, ...), ||maps[b] - ref|| / ||ref||, in float64: each map's last two
+    axes summed in its own precision, the rest in float64 (as compare_blocks sums)."""
+    d = (maps - ref[None]).square()
+    num = (d.sum((-2, -1)) if d.dim() >= 3 else d).double().reshape(len(d), -1).sum(1)
+    return (num / ref_norm2.clamp_min(1e-30)).sqrt()
+
+
+def _norm2(ref: torch.Tensor) -> torch.Tensor:
+    r = ref.square()
+    return (r.sum((-2, -1)) if r.dim() >= 2 else r).double().sum()
+
+
+@dataclass
+class StabilityMap:
+    """The prediction over a grid of shifts, and where the invariance is built.
+
+    ``probs[i, j]`` is the probability of ``reference_class`` (the unshifted image's top class) for
+    the shift (dy, dx) = (offsets[i], offsets[j]); ``top[i, j]`` the top class there.
+    ``block_errors[i, j, b]`` is block b's relative error for that shift (``measure``: "modulus"
+    for a scattering network, "feature" for a stage output, None when not computed)."""
+
+    offsets: list[float]
+    mode: str
+    reference_class: int
+    reference_prob: float
+    probs: np.ndarray  # (n, n) float64
+    top: np.ndarray  # (n, n) int64
+    top_prob: np.ndarray  # (n, n) probability of the top class there
+    measure: str | None = None
+    block_errors: np.ndarray | None = None  # (n, n, blocks)
+    block_scales: list[int] = field(default_factory=list)  # input pixels per block pixel (output grid)
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return len(self.offsets)
+
+    @property
+    def step(self) -> float:
+        return self.offsets[1] - self.offsets[0]
+
+    @property
+    def extent(self) -> float:
+        return self.offsets[-1]
+
+    @property
+    def kept(self) -> np.ndarray:
+        """(n, n) bool: the shift keeps the unshifted image's top class."""
+        return self.top == self.reference_class
+
+    @property
+    def stable_fraction(self) -> float:
+        return float(self.kept.mean())
+
+    @property
+    def prob_range(self) -> tuple[float, float]:
+        return float(self.probs.min()), float(self.probs.max())
+
+    def changes(self) -> list[dict]:
+        """The shifts where the top class changes: dy, dx (px), the new top class and its probability."""
+        i, j = np.nonzero(~self.kept)
+        return [{"dy": self.offsets[a], "dx": self.offsets[b], "class": int(self.top[a, b]),
+                 "prob": float(self.top_prob[a, b])} for a, b in zip(i, j)]
+
+    @property
+    def curve(self) -> list[float] | None:
+        """Per block, the mean error over the grid's non-zero shifts."""
+        if self.block_errors is None:
+            return None
+        o = np.asarray(self.offsets)
+        nonzero = (o[:, None] != 0) | (o[None, :] != 0)
+        return self.block_errors[nonzero].mean(0).tolist()
+
+    def to_dict(self, classes: tuple[str, ...] | None = None) -> dict:
+        """JSON-ready summary (what the API returns beside the figures)."""
+        name = (lambda c: classes[c]) if classes else (lambda c: c)
+        lo, hi = self.prob_range
+        return {"grid": {"offsets": self.offsets, "steps": self.steps, "step": self.step, "extent": self.extent,
+                         "axes": "probs[i][j]: dy = offsets[i] (down), dx = offsets[j] (right), input px"},
+                "boundary": self.mode, "reference_class": name(self.reference_class),
+                "reference_prob": self.reference_prob, "stable_fraction": self.stable_fraction,
+                "kept": int(self.kept.sum()), "shifts": int(self.kept.size), "prob_min": lo, "prob_max": hi,
+                "probs": np.round(self.probs, 5).tolist(),
+                "changes": [{**c, "class": name(c["class"])} for c in self.changes()],
+                "measure": self.measure, "curve": self.curve, "block_scales": self.block_scales,
+                "seconds": round(self.seconds, 3)}
+
+
+def block_scales(model: torch.nn.Module) -> list[int]:
+    """Input pixels per pixel of each scattering block's compared map (its wavelet output grid);
+    [] for other networks (:func:`stability_map` reads theirs off the stage outputs)."""
+    if network_kind(model) == "scattering":
+        return [info.scale * info.filters.stride for info in model.block_info]
+    return []
+
+
+def stability_map(model: torch.nn.Module, x: torch.Tensor, offsets: list[float] | None = None,
+                  mode: str = "circular", *, blocks: bool = True, chunk: int = CHUNK,
+                  progress: Callable[[int, int], None] | None = None, lock=None) -> StabilityMap:
+    """Run ``model`` (eval mode) on the unshifted image x (1, C, H, W) (normalized as the model
+    expects) and on its translates by every shift of the grid ``offsets`` (default
+    :func:`shift_offsets`), in chunks of ``chunk`` images under ``torch.inference_mode``.
+
+    ``blocks``: also measure each block's relative error (see the module docstring).
+    ``progress(done, total)``: called with the images done so far, after each chunk and at 0.
+    ``lock``: held around each chunk's forward pass (the demo's per-model run lock: the wavelets'
+    padding is switched for the pass, and other requests may run between chunks)."""
+    import time
+
+    t0 = time.perf_counter()
+    offsets = shift_offsets() if offsets is None else [float(o) for o in offsets]
+    if mode not in MODES:
+        raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    if x.dim() == 3:
+        x = x[None]
+    kind = network_kind(model)
+    blocks = blocks and kind != "logits"
+    taus = shift_grid(offsets)
+    n, total = len(offsets), len(taus)
+    lock = lock if lock is not None else nullcontext()
+    probs, top, top_p, errors = [], [], [], []
+    ref_maps = ref_norm2 = None
+    ref_class = ref_prob = None
+    if progress:
+        progress(0, total)
+    with torch.inference_mode():
+        start = 0
+        while start < total:
+            first = ref_class is None  # the first pass also runs the unshifted image, at index 0
+            stop = min(total, start + chunk - (1 if first else 0))
+            batch = translate_batch(x, taus[start:stop], mode)
+            if first:
+                batch = torch.cat([x.to(batch.dtype), batch])
+            with lock:
+                logits, maps = _forward(model, kind, batch, mode, blocks)
+            p = logits.float().softmax(-1)
+            if first:
+                ref_class = int(p[0].argmax())
+                ref_prob = float(p[0, ref_class])
+                if maps is not None:
+                    ref_maps = [m[0].clone() for m in maps]
+                    ref_norm2 = [_norm2(m) for m in ref_maps]
+                p = p[1:]
+                maps = [m[1:] for m in maps] if maps is not None else None
+            probs.append(p[:, ref_class].double())
+            tp, tc = p.max(-1)
+            top.append(tc)
+            top_p.append(tp.double())
+            if maps is not None:
+                errors.append(torch.stack([_relative_errors(m, r, nr) for m, r, nr in zip(maps, ref_maps, ref_norm2)],
+                                          1))
+            start = stop
+            if progress:
+                progress(start, total)
+    res = StabilityMap(offsets, mode, ref_class, ref_prob,
+                       torch.cat(probs).reshape(n, n).numpy(), torch.cat(top).reshape(n, n).numpy(),
+                       torch.cat(top_p).reshape(n, n).numpy(),
+                       measure=({"scattering": "modulus", "features": "feature"}[kind] if blocks else None),
+                       block_errors=torch.cat(errors).reshape(n, n, -1).numpy() if blocks else None,
+                       block_scales=block_scales(model) if blocks else [])
+    if blocks and kind == "features":
+        res.block_scales = [max(1, x.shape[-1] // r.shape[-1]) for r in ref_maps]
+    res.seconds = time.perf_counter() - t0
+    return res
+
