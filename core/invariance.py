@@ -89,6 +89,8 @@ def translate_batch(x: torch.Tensor, taus: torch.Tensor, mode: str = "circular")
             raise ValueError(f"one image expected, got a batch of {x.shape[0]}")
         x = x[0]
     taus = torch.as_tensor(taus, dtype=torch.float64).reshape(-1, 2)
+    if len(taus) == 0:
+        return x.new_empty((0, *x.shape))
     if mode == "circular":
         return _fourier_shift_batch(x, taus)
     out = torch.empty((len(taus), *x.shape), dtype=x.dtype, device=x.device)

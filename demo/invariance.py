@@ -12,6 +12,7 @@ import hashlib
 import math
 import os
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,14 @@ ANIMATION_FRAMES = 24
 GIF_DIR = Path(tempfile.gettempdir()) / "phase_collapse_gifs"
 GIF_KEEP = 32  # files kept in GIF_DIR (oldest deleted first)
 
-_maps = LRU(8)  # (store, model, weights, boundary, image digest, grid) -> StabilityMap
-_gifs = LRU(16)
+# Per model store (weakly held: a store's caches go with it): (model, weights, boundary, image digest,
+# grid) -> StabilityMap, and the animations' (path, caption, numbers) per image and settings.
+_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cache(store, name: str) -> LRU:
+    c = _caches.setdefault(store, {"maps": LRU(8), "gifs": LRU(16)})
+    return c[name]
 
 
 class InputError(ValueError):
@@ -84,8 +91,8 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
     todo, out = [], []
     for key in keys:
         dm, pkey, orig, _ = pipeline.original(path, key, boundary)
-        ckey = (id(store), key, dm.weights, boundary, pkey[-1], tuple(offsets))
-        out.append([dm, _maps.get(ckey)])
+        ckey = (key, dm.weights, boundary, pkey[-1], tuple(offsets))
+        out.append([dm, _cache(store, "maps").get(ckey)])
         if out[-1][1] is None:
             todo.append((len(out) - 1, dm, orig, ckey))
     per = len(offsets) ** 2
@@ -93,7 +100,7 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
         report = lambda done, total, n=n, dm=dm: _progress(progress, n * per + done, len(todo) * per,
                                                            f"{dm.label}: shifted images")
         sm = stability_map(dm.model, orig.x, offsets, boundary, progress=report, lock=store.run_locks[dm.key])
-        out[i][1] = _maps.put(ckey, sm)
+        out[i][1] = _cache(store, "maps").put(ckey, sm)
     return [tuple(o) for o in out]
 
 
@@ -336,8 +343,8 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
     kk = min(int(k), info.filters.L - 1)
     C = orig.blocks[j]["wavelet"].shape[0]
     ch = int(orig.ranking(j, kk)[min(int(channel), C - 1)])
-    ckey = (id(store), key, dm.weights, boundary, pkey[-1], j, kk, ch, max_shift, int(frames), axis)
-    hit = _gifs.get(ckey)
+    ckey = (key, dm.weights, boundary, pkey[-1], j, kk, ch, max_shift, int(frames), axis, str(directory))
+    hit = _cache(store, "gifs").get(ckey)
     if hit is not None and hit[0].is_file():
         return hit
     steps = torch.linspace(0, max_shift, int(frames), dtype=torch.float64)
@@ -372,7 +379,7 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
                  f"|x*psi| {100 * mod:.0f}%"]
         images.append(_frame([pic, render.modulus_rgb(np.abs(z), vmax), render.phase_rgb(z, vmax)], heads, lines, tile))
     directory = Path(directory) if directory is not None else GIF_DIR
-    digest = hashlib.sha256(repr(ckey[1:]).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr(ckey).encode()).hexdigest()[:16]
     gif = write_gif(images, directory / f"translation-{key}-block{j}-{digest}.gif")
     _prune(directory, GIF_KEEP)
     last = rows[-1]
@@ -384,7 +391,7 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
                f"{100 * last['coefficient_change']:.0f}%).")
     numbers = {"model": dm.key, "weights": dm.weights, "block": j, "orientation": kk, "channel": ch,
                "axis": axis, "boundary": boundary, "frames": rows, "gif": str(gif)}
-    return _gifs.put(ckey, (gif, caption, numbers))
+    return _cache(store, "gifs").put(ckey, (gif, caption, numbers))
 
 
 # --------------------------------------------------------------------------------------------
