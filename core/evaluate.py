@@ -46,6 +46,23 @@ def random_shifts(n: int, k: int, generator: torch.Generator) -> torch.Tensor:
     return torch.stack([code // side - k, code % side - k], 1)
 
 
+class ShiftStream:
+    """Random shifts for one k, one per image in data order, the same whatever the batch sizes (drawn
+    from a generator of its own, seeded by (seed, k), in fixed blocks)."""
+
+    BLOCK = 1024
+
+    def __init__(self, k: int, seed: int = 0):
+        self.k, self.g = k, torch.Generator().manual_seed(seed * 1_000_003 + k)
+        self.buffer = torch.empty(0, 2, dtype=torch.int64)
+
+    def take(self, n: int) -> torch.Tensor:
+        while len(self.buffer) < n:
+            self.buffer = torch.cat([self.buffer, random_shifts(self.BLOCK, self.k, self.g)])
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+
 def shift_images(x: torch.Tensor, taus: torch.Tensor, mode: str) -> torch.Tensor:
     """Translate image i of x (B, C, H, W) by taus[i] = (dy, dx) with core.analysis.translate."""
     out = torch.empty_like(x)
@@ -65,11 +82,13 @@ def _logits(model, x01: torch.Tensor, amp: bool) -> torch.Tensor:
 def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODES, seed: int = 0,
                    amp: bool = False, progress: bool = False, total: int | None = None) -> dict:
     """Top-1 / top-5 / mean loss over ``batches`` of (uint8 (B, 3, H, W), int labels), and shift
-    consistency for each k in ``shifts`` and each mode. Labels < 0 are ignored (padding)."""
+    consistency for each k in ``shifts`` and each mode. Labels < 0 are ignored (padding). Image i gets
+    the same shifts whatever the batching (:class:`ShiftStream`), so training's final evaluation and
+    ``python -m core.evaluate`` agree."""
     from tqdm import tqdm
 
     device = torch.device(device)
-    g = torch.Generator().manual_seed(seed)
+    streams = {k: ShiftStream(k, seed) for k in shifts}
     n = c1 = c5 = 0
     loss = 0.0
     agree = {m: {k: 0 for k in shifts} for m in modes}
@@ -87,7 +106,7 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
         loss += float(F.cross_entropy(logits, y, reduction="sum"))
         n += len(y)
         for k in shifts:
-            taus = random_shifts(len(y), k, g)
+            taus = streams[k].take(len(y))
             for m in modes:
                 agree[m][k] += int((_logits(model, shift_images(x, taus, m), amp).argmax(1) == pred).sum())
     if n == 0:

@@ -59,6 +59,20 @@ def test_shift_consistency_distinguishes_invariant_models():
     assert set(inv) >= {"n", "top1", "top5", "loss"} and inv["n"] == 40
 
 
+def test_shifts_do_not_depend_on_the_batching():
+    """Image i is shifted by the same tau whatever the batch sizes: training's final evaluation (its
+    eval batch) and the CLI (its --batch-size) measure the same shift consistency."""
+    torch.manual_seed(0)
+    x = torch.randint(0, 256, (40, 3, 12, 12), dtype=torch.uint8)
+    y = torch.randint(0, 10, (40,))
+    runs = [E.run_evaluation(Corner(), E.tensor_batches(x, y, b), shifts=(1, 2)) for b in (40, 16, 7)]
+    assert runs[0]["shift_consistency"] == runs[1]["shift_consistency"] == runs[2]["shift_consistency"]
+    s = E.ShiftStream(2, seed=0)
+    t = E.ShiftStream(2, seed=0).take(3000)
+    assert torch.equal(torch.cat([s.take(5), s.take(1500), s.take(1495)]), t)
+    assert not torch.equal(E.ShiftStream(2, seed=1).take(50), t[:50])
+
+
 def test_top1_top5_and_padding_labels_ignored():
     m = MeanColour()
     x = torch.randint(0, 256, (20, 3, 4, 4), dtype=torch.uint8)

@@ -292,3 +292,33 @@ def test_ddp_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path):
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k
     assert strip_times(json.loads(a["history"])) == strip_times(json.loads(b["history"]))
+
+
+# -- the GPU recipe's path, on the CPU ----------------------------------------------------------
+
+
+def test_gpu_path_compile_bf16_channels_last_on_cpu(folder, tmp_path, monkeypatch):
+    """What the GPU recipes switch on (torch.compile of the train and eval graphs, bf16 autocast,
+    channels_last), end to end on the CPU before any GPU: interrupted mid-epoch, resumed, finished
+    (fp32 final evaluation with shift consistency) and exported; the resumed run equals an
+    uninterrupted one bitwise, and core.evaluate on the exported file reproduces the final numbers."""
+    from core import evaluate as E
+    from core import pretrained
+
+    cfg = tiny(folder, compile=True, bf16=True, channels_last=True, checkpoint_every_s=1e-9, final_shifts=[1, 2])
+    undo = _interrupt_at(monkeypatch, 4)
+    with pytest.raises(KeyboardInterrupt):
+        T.train(cfg, tmp_path / "cut", progress=False)
+    undo()
+    ck = T.load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    assert (ck["epoch"], ck["batch"]) == (0, 2)
+    final = T.train(None, tmp_path / "cut", progress=False, export="lscat_skip_cifar10", export_dir=tmp_path / "pre")
+    T.train(cfg, tmp_path / "full", progress=False)
+    _same_run(tmp_path / "full", tmp_path / "cut")
+    assert final["config"]["compile"] and final["config"]["bf16"] and final["config"]["channels_last"]
+    assert set(final["shift_consistency"]["circular"]) == {"1", "2"} and final["n_test"] == 40
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "pre")
+    res = E.evaluate("lscat_skip_cifar10", str(folder), shifts=(1, 2), workers=0, progress=False)
+    assert res["n"] == final["n_test"] and res["top1"] == final["top1"] and res["top5"] == final["top5"]
+    assert res["shift_consistency"] == final["shift_consistency"]
+    assert res["loss"] == pytest.approx(final["loss"], rel=1e-5)
