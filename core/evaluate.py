@@ -33,9 +33,11 @@ import torch
 import torch.nn.functional as F
 
 from core.analysis import translate
-from core.data import normalize
+from core.cli import HelpFormatter, pick_device
+from core.data import normalize, tensor_batches
 
 MODES = ("circular", "zero")
+__all__ = ["run_evaluation", "evaluate", "load_model", "tensor_batches", "HelpFormatter", "main"]
 
 
 def random_shifts(n: int, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -115,11 +117,6 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
             "shift_consistency": {m: {str(k): agree[m][k] / n for k in shifts} for m in modes}}
 
 
-def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int):
-    for i in range(0, len(labels), batch_size):
-        yield images[i:i + batch_size], labels[i:i + batch_size]
-
-
 # --------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------
@@ -127,16 +124,6 @@ def tensor_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int):
 
 class EvalError(RuntimeError):
     pass
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """--help with defaults, shown only where there is one and the help text does not already say it."""
-
-    def _get_help_string(self, action):
-        if action.default is None or action.default is False or action.default == [] or \
-                "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
 
 
 def load_model(name: str, weights: str | None):
@@ -206,8 +193,7 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
         raise EvalError("cannot tell the data set from the model; pass --dataset cifar10|imagenette|folder")
     split = split or ("val" if dataset in ("imagenette", "folder") else "test")
     size = int(card.get("input_size") or getattr(model, "input_size", 32))
-    device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if device == "auto" else device))
+    device = pick_device(device)
     model = model.to(device)
     ds = open_dataset(dataset, data, split)
     n_classes = getattr(model, "num_classes", None) or getattr(getattr(model, "fc", None), "out_features", None)

@@ -283,27 +283,25 @@ def report(docs: Path, names=None) -> list[Path]:
 
 def run_layers(data: str, out: Path, docs: Path, fit_images: int = 10_000, device: str | None = None) -> Path:
     """Separation by block for the mod and cst LScat+skip runs of table 2 (seed 0)."""
-    import torch
-
     from core import data as D
-    from core.evaluate import tensor_batches
+    from core.cli import pick_device, write_atomic
     from core.separation import separation_by_block
-    from core.train import build, load_checkpoint
+    from core.train import TrainError, load_trained
 
     src, labels = LAYERS_SOURCE
     table = TABLES[src]
     rows = {r.label: r for r in table.rows}
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = pick_device(device or "auto")
     result = {"source": f"{src} rows {', '.join(labels)}, seed 0", "fit_images": fit_images, "blocks": {}}
     for lab in labels:
-        ckpt = run_dir(out, src, rows[lab], 0) / "checkpoint.pt"
-        if not ckpt.is_file():
-            raise ExperimentError(f"{ckpt} is missing: run `python -m core.experiments {src} --rows {lab}` first")
-        state = load_checkpoint(ckpt)
-        cfg = json.loads(state["config"])
-        model = build(cfg, D.NUM_CLASSES["cifar10"])
-        model.load_state_dict(state["model"])
-        model.to(dev).eval()
+        run = run_dir(out, src, rows[lab], 0)
+        if not (run / "checkpoint.pt").is_file():
+            raise ExperimentError(f"{run / 'checkpoint.pt'} is missing: run "
+                                  f"`python -m core.experiments {src} --rows {lab}` first")
+        try:
+            model, cfg = load_trained(run, dev)
+        except TrainError as e:
+            raise ExperimentError(str(e)) from None
         size = cfg["store_size"]
         tr = D.open_dataset(cfg["dataset"], data, cfg["train_split"])
         te = D.open_dataset(cfg["dataset"], data, cfg["test_split"])
@@ -311,15 +309,15 @@ def run_layers(data: str, out: Path, docs: Path, fit_images: int = 10_000, devic
         xte, yte = D.decode(te, size, cfg["limit_test"], progress=True)
 
         def batches(x, y):
-            for xb, yb in tensor_batches(x, y, 250):
+            for xb, yb in D.tensor_batches(x, y, 250):
                 yield D.normalize_uint8(xb.to(dev)), yb
 
         result["blocks"][lab] = separation_by_block(model, batches(xtr, ytr), batches(xte, yte),
                                                     num_classes=D.NUM_CLASSES["cifar10"], device=dev)
-        result.setdefault("test_top1", {})[lab] = json.loads((ckpt.parent / "final.json").read_text())["top1"]
+        result.setdefault("test_top1", {})[lab] = json.loads((run / "final.json").read_text())["top1"]
     path = docs / "layers.json"
     docs.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    write_atomic(path, json.dumps(result, indent=2) + "\n")
     return path
 
 

@@ -20,7 +20,7 @@ def test_pad_images_reflect_and_zero():
     assert torch.equal(D.pad_images(x, 2, "reflect"), torch.from_numpy(ref))
     z = D.pad_images(x, 2, "zero")
     assert z.shape == (2, 3, 9, 10) and z[:, :, :2].sum() == 0 and torch.equal(z[:, :, 2:-2, 2:-2], x)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="pad mode must be 'reflect' or 'zero'"):
         D.pad_images(x, 1, "edge")
 
 
@@ -84,8 +84,66 @@ def test_gpu_loader_train_is_seeded_and_sharded():
     assert len(ev) == 3 and ev[-1][1].tolist()[-5:] == [-1] * 5
     expected = D.normalize(x[:8].float() / 255)
     assert torch.allclose(ev[0][0], expected, atol=1e-5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not divisible by the 2 ranks"):
         D.GpuLoader(x, y, 9, train=True, world_size=2)
+    with pytest.raises(ValueError, match="unknown augmentation 'cutout'"):
+        D.GpuLoader(x, y, 8, train=True, aug={"kind": "cutout"})
+
+
+@pytest.mark.parametrize("aug", [{"kind": "crop_flip", "pad": 2, "pad_mode": "reflect"},
+                                 {"kind": "resized_crop_flip", "size": 6, "scale": [0.3, 1], "ratio": [0.75, 1.33]},
+                                 None])
+def test_gpu_loader_starts_mid_epoch_on_the_same_batches(aug):
+    """set_epoch(e, start=k): batches k, k+1, ... of epoch e exactly (what a mid-epoch resume needs)."""
+    x = torch.randint(0, 256, (40, 3, 8, 8), dtype=torch.uint8)
+    y = torch.arange(40) % 10
+    loader = D.GpuLoader(x, y, 8, train=True, aug=aug, seed=1)
+    loader.set_epoch(3)
+    full = list(loader)
+    loader.set_epoch(3, start=2)
+    tail = list(loader)
+    assert len(tail) == 3 and len(loader) == 5
+    for (xa, ya), (xb, yb) in zip(full[2:], tail):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+    loader.set_epoch(4)
+    assert len(list(loader)) == 5  # a new epoch starts at its beginning
+
+
+def test_folder_loader_starts_mid_epoch_in_the_same_order(tmp_path):
+    root = make_folder(tmp_path / "f", n_per_class=4, size=12, classes=("a", "b", "c"), splits=("train",))
+    ds = D.open_dataset("folder", root, "train")
+    ds.samples = [(p, i) for i, (p, _) in enumerate(ds.samples)]  # labels = image indices, to see the order
+    loader = D.FolderLoader(ds, 3, train=True, size=8, aug={"scale": [0.5, 1], "ratio": [0.75, 1.33]}, workers=0)
+    loader.set_epoch(2)
+    full = [yb.tolist() for _, yb in loader]
+    loader.set_epoch(2, start=1)
+    assert [yb.tolist() for _, yb in loader] == full[1:] and len(full) == 4
+    assert sorted(sum(full, [])) == list(range(12))
+
+
+def test_padding_and_tensor_batches():
+    x, y = torch.arange(5 * 3 * 2 * 2, dtype=torch.uint8).reshape(5, 3, 2, 2), torch.arange(5)
+    plain = list(D.tensor_batches(x, y, 2))
+    assert [len(b[1]) for b in plain] == [2, 2, 1] and torch.equal(torch.cat([b[0] for b in plain]), x)
+    padded = list(D.tensor_batches(x, y, 2, pad=True))
+    assert padded[-1][1].tolist() == [4, -1] and torch.equal(padded[-1][0][1], x[4])
+    xp, yp = D.pad_batch(x[:1], y[:1], 4)
+    assert xp.shape == (4, 3, 2, 2) and yp.tolist() == [0, -1, -1, -1] and torch.equal(xp[3], x[0])
+
+
+@pytest.mark.parametrize("size,crop_fraction", [(16, 1.0), (16, 0.875), (15, 0.8), (7, 0.9)])
+def test_preprocess_is_resize_centre_crop_normalize(size, crop_fraction):
+    """Preprocess = torchvision's Resize-shorter-side (our bicubic centre square) + CenterCrop + Normalize,
+    the evaluation transform of every path (pil_to_uint8 the one PIL conversion)."""
+    import torchvision.transforms as T
+
+    img = Image.fromarray(np.random.default_rng(1).integers(0, 255, (23, 31, 3), dtype=np.uint8))
+    pre = D.Preprocess(size, crop_fraction=crop_fraction)
+    ref = T.Compose([D.CenterSquare(round(size / crop_fraction)), T.CenterCrop(size), T.PILToTensor()])(img)
+    assert torch.equal(pre.to_uint8(img), ref)
+    assert torch.allclose(pre(img), D.normalize(ref.float() / 255), atol=1e-6)
+    assert torch.equal(D.pil_to_uint8(img.convert("L")), T.PILToTensor()(img.convert("L").convert("RGB")))
+    assert torch.equal(D.to_tensor(img), T.ToTensor()(img))
 
 
 def test_open_dataset_and_decode(tmp_path):
