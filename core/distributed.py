@@ -1,4 +1,5 @@
-"""DDP helpers: process group from torchrun's environment, and a BatchNorm2d whose batch statistics
+"""DDP helpers: process group from torchrun's environment, per-channel batch moments over all ranks
+(``channel_moments``, numerically robust, one all-reduce), and a BatchNorm2d whose batch statistics
 are summed over all ranks (torch's SyncBatchNorm refuses CPU tensors, so it cannot be tested on gloo).
 
 The learned-scattering Std layers (core/layers.py) already all-reduce their batch sums; with
@@ -53,6 +54,33 @@ def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
     return all_reduce(t)
 
 
+def channel_moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mean, biased variance, count) per channel of x (B, C, H, W) over (B, H, W) and over all DDP
+    ranks, differentiable, with one all-reduce. x's dtype is kept (float32, or float64).
+
+    One pass, without the cancellation of E[x^2] - E[x]^2 (which loses every digit of the variance
+    in float32 once |mean| / std reaches ~1e3): each rank sums d = x - s and d^2 around a shift s,
+    the mean of its first image per channel (detached: the variance does not depend on s), so its
+    local mean is s + sum(d)/n and its centred sum of squares sum(d^2) - sum(d)^2/n. Across ranks
+    the (n m, n m^2, centred sum) triples are summed in float64, where n m^2 - n mean^2 keeps its
+    digits (Chan et al.'s parallel variance written as sums, so that one all-reduce suffices)."""
+    n_local = x.numel() // x.shape[1]
+    shift = x[0].mean(dim=(1, 2)).detach()
+    d = x - shift[:, None, None]
+    s1, s2 = d.sum(dim=(0, 2, 3)), d.square().sum(dim=(0, 2, 3))
+    mean = shift + s1 / n_local
+    m2 = s2 - s1 * (s1 / n_local)
+    if not is_dist():
+        return mean, (m2 / n_local).clamp_min(0), torch.tensor(float(n_local), dtype=x.dtype, device=x.device)
+    c, m64 = x.shape[1], mean.double()
+    sums = all_reduce_sum(torch.cat([n_local * m64, n_local * m64.square(), m2.double(),
+                                     torch.tensor([float(n_local)], dtype=torch.float64, device=x.device)]))
+    n = sums[-1]
+    mean_all = sums[:c] / n
+    m2_all = sums[2 * c:3 * c] + (sums[c:2 * c] - n * mean_all.square())
+    return mean_all.to(x.dtype), (m2_all / n).clamp_min(0).to(x.dtype), n.to(x.dtype)
+
+
 class DistBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d with batch statistics over all ranks (same state_dict keys as BatchNorm2d)."""
 
@@ -60,11 +88,7 @@ class DistBatchNorm2d(nn.BatchNorm2d):
         if not (self.training and is_dist()):
             return super().forward(x)
         xf = x.float()
-        count = torch.tensor([float(x.numel() // x.shape[1])], device=x.device)
-        sums = all_reduce_sum(torch.cat([xf.sum(dim=(0, 2, 3)), xf.square().sum(dim=(0, 2, 3)), count]))
-        c, n = x.shape[1], sums[-1]
-        mean = sums[:c] / n
-        var = (sums[c:2 * c] / n - mean.square()).clamp_min(0)
+        mean, var, n = channel_moments(xf)
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.distributed import all_reduce_sum
+from core.distributed import channel_moments
 from core.filters import FilterSet
 from core.nonlinearities import ComplexNonlinearity
 from core.wavelet import WaveletTransform, full_precision
@@ -26,7 +26,9 @@ class ComplexStandardization(nn.Module):
     y = (x - mu) / sqrt(E|x - mu|^2 + eps), with mu and the variance taken over (batch, H, W)
     per complex channel (a real channel is a complex one with zero imaginary part). Running
     statistics (momentum 0.1, unbiased variance) are used in eval mode. Under DDP the batch
-    statistics are summed over all ranks, so every GPU standardizes with the global batch.
+    statistics are summed over all ranks, so every GPU standardizes with the global batch. The
+    variance is computed around a shift, in one pass and one all-reduce, without the cancellation of
+    E[x^2] - E[x]^2 (``core.distributed.channel_moments``): accurate at any |mean| / std.
     """
 
     def __init__(self, n_complex: int, n_real: int, eps: float = 1e-5, momentum: float = 0.1):
@@ -47,15 +49,8 @@ class ComplexStandardization(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.n_complex
         if self.training:
-            xf = full_precision(x)
-            count = torch.tensor(float(x.numel() // x.shape[1]), device=x.device)
-            sums = torch.cat([xf.sum(dim=(0, 2, 3)), xf.square().sum(dim=(0, 2, 3)), count[None]])
-            sums = all_reduce_sum(sums)
-            n_ch = x.shape[1]
-            count = sums[-1]
-            mean = sums[:n_ch] / count
-            second = sums[n_ch:2 * n_ch] / count - mean.square()  # per real channel
-            var = torch.cat([second[:2 * c].view(c, 2).sum(1), second[2 * c:]]).clamp_min(0)
+            mean, second, count = channel_moments(full_precision(x))  # per real channel, over all ranks
+            var = torch.cat([second[:2 * c].view(c, 2).sum(1), second[2 * c:]])
             with torch.no_grad():
                 m = self.momentum
                 self.running_mean.lerp_(mean, m)

@@ -96,6 +96,75 @@ def test_standardization_complex_statistics_and_running_stats():
     assert torch.allclose(y_eval, y, atol=2e-2)
 
 
+@pytest.mark.parametrize("offset", [1e4, -3e4, 1e4 + 2e4j])
+def test_standardization_variance_is_accurate_far_from_zero(offset):
+    """|mean| / std = 1e4 and more in float32: the batch variance (one pass, around a shift) against
+    a float64 reference computed from the same float32 values, relative error <= 1e-3 (the one-pass
+    E[x^2] - E[x]^2 loses every digit here: 1e8 * 6e-8 is already the whole variance)."""
+    g = torch.Generator().manual_seed(0)
+    zc = torch.complex(torch.randn(64, 2, 4, 4, generator=g), torch.randn(64, 2, 4, 4, generator=g)) + offset
+    zr = torch.randn(64, 1, 4, 4, generator=g) * 2 + abs(offset)
+    x = torch.cat([_real_view(zc.to(torch.complex64)), zr], 1).float()
+    std = ComplexStandardization(n_complex=2, n_real=1, momentum=1.0).train()  # running stats = this batch's
+    y = std(x)
+    x64 = x.double()
+    ref_mean = x64.mean(dim=(0, 2, 3))
+    ref_var_real = x64.var(dim=(0, 2, 3))  # unbiased, as the running variance
+    ref_var = torch.cat([ref_var_real[:4].view(2, 2).sum(1), ref_var_real[4:]])
+    assert ((std.running_var.double() - ref_var).abs() / ref_var).max() <= 1e-3, (std.running_var, ref_var)
+    assert ((std.running_mean.double() - ref_mean).abs() / ref_var_real.sqrt()).max() <= 1e-3
+    y_ref = (x64 - ref_mean[:, None, None]) / torch.cat([ref_var[:2].repeat_interleave(2), ref_var[2:]]).mul(
+        (x.numel() // 5 - 1) / (x.numel() // 5)).add(1e-5).sqrt()[:, None, None]
+    assert (y.double() - y_ref).abs().max() < 5e-3  # x itself is quantized to ~1e-3 of its std at 1e4
+
+
+def test_channel_moments_match_float64_and_are_differentiable():
+    from core.distributed import channel_moments
+
+    g = torch.Generator().manual_seed(1)
+    x = (torch.randn(6, 3, 5, 5, generator=g) + torch.tensor([1e4, -2.5e3, 0.0])[:, None, None]).float()
+    mean, var, n = channel_moments(x)
+    x64 = x.double()
+    assert n.item() == 150 and mean.dtype == var.dtype == torch.float32
+    assert torch.allclose(mean.double(), x64.mean(dim=(0, 2, 3)), rtol=0, atol=1e-3)
+    assert torch.allclose(var.double(), x64.var(dim=(0, 2, 3), unbiased=False), rtol=1e-3, atol=0)
+    xd = torch.randn(3, 2, 4, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: channel_moments(t)[:2], (xd,))
+
+
+def _moments_worker(rank, world, init_file, x, out):
+    import torch.distributed as dist
+
+    from core.distributed import channel_moments
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        share = x.shape[0] // world
+        mean, var, n = channel_moments(x[rank * share:(rank + 1) * share].clone())
+        torch.save({"mean": mean, "var": var, "n": n}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_channel_moments_over_two_gloo_ranks(tmp_path):
+    """Two ranks with different means (the between-rank term matters) give the moments of the whole
+    batch, with one all-reduce, to float64-reference accuracy at |mean| / std = 1e4."""
+    import torch.multiprocessing as mp
+
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(8, 2, 3, 3, generator=g, dtype=torch.float64) + 1e4
+    x[4:] += 3.0  # rank 1's images sit 3 std higher
+    x = x.float()
+    mp.spawn(_moments_worker, args=(2, str(tmp_path / "init"), x, str(tmp_path / "m")), nprocs=2, join=True)
+    r0, r1 = (torch.load(f"{tmp_path / 'm'}.{r}", weights_only=True) for r in (0, 1))
+    x64 = x.double()
+    assert r0["n"].item() == r1["n"].item() == 72
+    for r in (r0, r1):
+        assert torch.allclose(r["mean"].double(), x64.mean(dim=(0, 2, 3)), rtol=0, atol=1e-3)
+        assert torch.allclose(r["var"].double(), x64.var(dim=(0, 2, 3), unbiased=False), rtol=1e-3, atol=0)
+    assert torch.equal(r0["var"], r1["var"])
+
+
 def test_complex_projection_is_a_complex_matrix_product():
     p = ComplexLinear(n_complex=3, n_real=2, out_channels=4)
     zc = torch.randn(2, 3, 5, 5, dtype=torch.complex64)
