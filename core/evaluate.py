@@ -4,12 +4,14 @@
 
 NAME is a pretrained entry (``core.pretrained.ENTRIES``: lscat_skip_cifar10, lscat_skip_imagenette,
 ...) or a registry model (``core.models.list_models()``). Without ``--weights`` the shipped weights
-are loaded (checksum verified); with it, a safetensors file (its JSON card beside it, if any,
-says which architecture to build and is checked against the file's sha256).
+are loaded through ``core.pretrained.load`` (checksum verified); where NAME's own weights are not
+shipped yet, its interim stand-in is (``core.pretrained.resolve``: lscat_skip_cifar10_small for
+lscat_skip_cifar10), and a note on stderr says so. With ``--weights``, a safetensors file (its JSON
+card beside it, if any, says which architecture to build and is checked against the file's sha256).
 
-Images are preprocessed as the demo does (``core.data.preprocess``: shorter side to the input size,
-centre square, MEAN/STD). Prints top-1 and top-5, the shift-consistency table, and as its last line
-one JSON object.
+Images are preprocessed with the weights' transforms (``core.pretrained.Entry.transforms``: shorter
+side to the input size, centre square, the entry's mean / std), as the demo does. Prints top-1 and
+top-5, the shift-consistency table, and as its last line one JSON object.
 
 Shift consistency: the fraction of images whose predicted class is unchanged when the image is
 translated by a random integer shift tau = (dy, dx), |dy|, |dx| <= k, tau != 0 (one shift per image,
@@ -17,7 +19,8 @@ drawn from a seeded generator, the same shifts for both boundary modes), for k =
 circular shifts and zero-padded shifts (``core.analysis.translate``, applied to the [0, 1] image
 before normalization, so "zero" brings in black pixels).
 
-Python API: ``run_evaluation(model, batches, ...)`` on any iterable of (uint8 images, labels).
+Python API: ``evaluate(name, data, ...)`` (what the CLI prints last, as a dict), and
+``run_evaluation(model, batches, ...)`` on any iterable of (uint8 images, labels).
 """
 
 from __future__ import annotations
@@ -27,14 +30,13 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from core.analysis import translate
 from core.cli import HelpFormatter, pick_device
-from core.data import normalize, tensor_batches
+from core.data import MEAN, STD, Preprocess, normalize, tensor_batches
 
 MODES = ("circular", "zero")
 __all__ = ["run_evaluation", "evaluate", "load_model", "tensor_batches", "HelpFormatter", "main"]
@@ -75,15 +77,17 @@ def shift_images(x: torch.Tensor, taus: torch.Tensor, mode: str) -> torch.Tensor
     return out
 
 
-def _logits(model, x01: torch.Tensor, amp: bool) -> torch.Tensor:
+def _logits(model, x01: torch.Tensor, amp: bool, mean=MEAN, std=STD) -> torch.Tensor:
     with torch.autocast(x01.device.type, dtype=torch.bfloat16, enabled=amp):
-        return model(normalize(x01)).float()
+        return model(normalize(x01, mean, std)).float()
 
 
 @torch.no_grad()
 def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODES, seed: int = 0,
-                   amp: bool = False, progress: bool = False, total: int | None = None) -> dict:
-    """Top-1 / top-5 / mean loss over ``batches`` of (uint8 (B, 3, H, W), int labels), and shift
+                   amp: bool = False, progress: bool = False, total: int | None = None, mean=MEAN,
+                   std=STD) -> dict:
+    """Top-1 / top-5 / mean loss over ``batches`` of (uint8 (B, 3, H, W), int labels), normalized with
+    ``mean`` / ``std`` (on the [0, 1] scale) after any shift, and shift
     consistency for each k in ``shifts`` and each mode. Labels < 0 are ignored (padding). Image i gets
     the same shifts whatever the batching (:class:`ShiftStream`), so training's final evaluation and
     ``python -m core.evaluate`` agree."""
@@ -100,7 +104,7 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
         y = yb[keep].to(device)
         if len(y) == 0:
             continue
-        logits = _logits(model, x, amp)
+        logits = _logits(model, x, amp, mean, std)
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
         pred = top[:, 0]
         c1 += int((pred == y).sum())
@@ -110,7 +114,8 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
         for k in shifts:
             taus = streams[k].take(len(y))
             for m in modes:
-                agree[m][k] += int((_logits(model, shift_images(x, taus, m), amp).argmax(1) == pred).sum())
+                shifted = _logits(model, shift_images(x, taus, m), amp, mean, std)
+                agree[m][k] += int((shifted.argmax(1) == pred).sum())
     if n == 0:
         raise ValueError("no images to evaluate")
     return {"n": n, "top1": c1 / n, "top5": c5 / n, "loss": loss / n,
@@ -126,56 +131,37 @@ class EvalError(RuntimeError):
     pass
 
 
-def load_model(name: str, weights: str | None):
-    """(model in eval mode, card or {}, description) for a pretrained entry or registry name."""
+def load_model(name: str, weights: str | None) -> tuple[torch.nn.Module, dict, str, Preprocess]:
+    """(model in eval mode, card, where the weights came from, preprocessing) for a pretrained entry
+    or a registry name, through ``core.pretrained.load``."""
     from core import pretrained
-    from core.models import build_model, list_models
 
     if weights is None:
         if name not in pretrained.ENTRIES:
             raise EvalError(f"{name!r} has no shipped weights (pretrained entries: {', '.join(pretrained.ENTRIES)});"
                             " pass --weights FILE")
-        model, card = pretrained.load(name)
-        return model, card, f"shipped weights pretrained/{name}.safetensors"
-    path = Path(weights)
-    if not path.is_file():
-        raise EvalError(f"weights file {path} does not exist")
-    if path.suffix != ".safetensors":
-        raise EvalError(f"--weights must be a .safetensors file (got {path.name}); training checkpoints are "
-                        "exported with `python -m core.train ... --export NAME`")
-    card_file = path.with_suffix(".json")
-    card = {}
-    if card_file.is_file():
-        try:
-            card = json.loads(card_file.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise EvalError(f"card {card_file} is not valid JSON: {e}") from None
-        if "sha256" in card and pretrained.sha256(path) != card["sha256"]:
-            raise EvalError(f"{path} does not match the sha256 in {card_file} (corrupt or replaced)")
-    if "model" in card:
-        arch, build = card["model"], dict(card.get("build", {}))
-    elif name in pretrained.ENTRIES:
-        entry = pretrained.ENTRIES[name]
-        arch, build = entry.model, dict(entry.build)
-        card = {"dataset": entry.dataset, "input_size": entry.input_size}
-    elif name in list_models():
-        arch, build = name, {"num_classes": 10}
+        chosen = pretrained.resolve(name)
+        if chosen is None:
+            have = pretrained.available()
+            raise EvalError(f"no weights for {name} in {pretrained.PRETRAINED_DIR} (looked for "
+                            f"{', '.join(pretrained.sources(name))}); weights present: {', '.join(have) or 'none'}; "
+                            "pass --weights FILE or --model with one of those")
+        if chosen != name:
+            print(f"note: {name}'s own weights are not trained yet; evaluating its stand-in {chosen} "
+                  f"({pretrained.ENTRIES[chosen].description})", file=sys.stderr)
+        model, card = pretrained.load(chosen)
+        source = f"shipped weights pretrained/{chosen}.safetensors"
     else:
-        raise EvalError(f"unknown model {name!r}; pretrained entries: {', '.join(pretrained.ENTRIES)}; "
-                        f"registry: {', '.join(list_models())}")
-    try:
-        from safetensors.torch import load_file
-
-        state = load_file(str(path))
-    except Exception as e:
-        raise EvalError(f"{path} is not a readable safetensors file: {e}") from None
-    try:
-        model = build_model(arch, **build)
-        expected = model.state_dict()
-        model.load_state_dict({k: v.to(expected[k].dtype) if k in expected else v for k, v in state.items()})
-    except (RuntimeError, TypeError, ValueError) as e:
-        raise EvalError(f"{path} does not fit model {arch} {build}: {str(e).splitlines()[0]}") from None
-    return model.eval(), card, str(path)
+        model, card = pretrained.load(name, weights=weights)
+        source = str(weights)
+        chosen = name
+    entry = pretrained.ENTRIES.get(card.get("name") or chosen)
+    if entry is not None:
+        pre = entry.transforms(card)
+    else:
+        pre = Preprocess(int(card.get("input_size") or getattr(model, "input_size", 32)),
+                         card.get("mean") or MEAN, card.get("std") or STD)
+    return model, card, source, pre
 
 
 def evaluate(model_name: str, data: str, weights: str | None = None, split: str | None = None,
@@ -184,34 +170,31 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
     """What the CLI prints as its last line, as a dict."""
     from torch.utils.data import DataLoader, Subset
 
-    from core.data import CenterSquare, ToUint8, collate_uint8, open_dataset
+    from core.data import collate_uint8, open_dataset
 
     t0 = time.time()
-    model, card, source = load_model(model_name, weights)
+    model, card, source, pre = load_model(model_name, weights)
     dataset = dataset or card.get("dataset")
     if dataset is None:
         raise EvalError("cannot tell the data set from the model; pass --dataset cifar10|imagenette|folder")
     split = split or ("val" if dataset in ("imagenette", "folder") else "test")
-    size = int(card.get("input_size") or getattr(model, "input_size", 32))
     device = pick_device(device)
     model = model.to(device)
     ds = open_dataset(dataset, data, split)
     n_classes = getattr(model, "num_classes", None) or getattr(getattr(model, "fc", None), "out_features", None)
     if n_classes is not None and len(getattr(ds, "classes", [])) not in (0, n_classes):
         raise EvalError(f"the data has {len(ds.classes)} classes but the model predicts {n_classes}")
-    import torchvision.transforms as T
-
-    ds.transform = T.Compose([CenterSquare(size), ToUint8()])
+    ds.transform = pre.to_uint8
     if limit is not None:
         if limit < 1:
             raise EvalError("--limit must be >= 1")
         ds = Subset(ds, torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))[:limit].tolist())
     loader = DataLoader(ds, batch_size=batch_size, num_workers=workers, collate_fn=collate_uint8)
     res = run_evaluation(model, loader, device=device, shifts=shifts, seed=seed, progress=progress,
-                         total=len(loader))
-    return {"model": model_name, "weights": source, "data": str(data), "dataset": dataset, "split": split,
-            "input_size": size, **res, "seconds": round(time.time() - t0, 2), "device": str(device),
-            "torch": torch.__version__}
+                         total=len(loader), mean=pre.mean, std=pre.std)
+    return {"model": model_name, "weights": source, "entry": card.get("name"), "data": str(data), "dataset": dataset,
+            "split": split, "input_size": pre.size, **res, "seconds": round(time.time() - t0, 2),
+            "device": str(device), "torch": torch.__version__}
 
 
 def main(argv=None) -> int:

@@ -35,6 +35,11 @@ _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
 
 
 def register(name: str):
+    """Decorator: add a model builder to the registry under ``name`` (a name is registered once)."""
+    if name in _REGISTRY:
+        raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].__module__}."
+                         f"{_REGISTRY[name].__qualname__}); choose another name")
+
     def deco(fn):
         _REGISTRY[name] = fn
         return fn

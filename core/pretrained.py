@@ -2,11 +2,15 @@
 
 Weights live in ``pretrained/<name>.safetensors`` (safetensors only, fp16 or fp32) beside a JSON
 model card ``pretrained/<name>.json``. Like torchvision's weight enums, each entry below says which
-model to build, for which data, classes, input size and normalization; the card written by
-training adds the recipe, the command, the measured accuracy, the hardware and the checksum.
+model to build, for which data, classes, input size and normalization, and carries its evaluation
+transform (``Entry.transforms()``); the card written by training adds the recipe, the command, the
+measured accuracy, the hardware and the checksum.
 
     from core import pretrained
-    model, card = pretrained.load("lscat_skip_cifar10")
+    name = pretrained.resolve("lscat_skip_cifar10")   # it, or its interim stand-in, whichever is shipped
+    model, card = pretrained.load(name)
+    x = pretrained.ENTRIES[name].transforms(card)(pil_image)[None]   # resize, centre crop, normalize
+    model, card = pretrained.load("lscat_skip_cifar10", weights="my.safetensors")   # any exported file
 
 ``load`` verifies the card's sha256 against the file and rebuilds the exact architecture recorded
 in the card. Missing, corrupt or mismatched files raise :class:`PretrainedError` with a message
@@ -24,8 +28,14 @@ from pathlib import Path
 
 import torch
 
-from core.data import CIFAR10_CLASSES, IMAGENETTE_CLASSES, MEAN, STD
-from core.models import CIFAR10_SMALL, IMAGENETTE_NARROW, IMAGENETTE_SMALL, build_model
+from core.data import CIFAR10_CLASSES, IMAGENETTE_CLASSES, MEAN, STD, Preprocess
+from core.models import (  # noqa: F401  (the widths are also imported from here)
+    CIFAR10_SMALL,
+    IMAGENETTE_NARROW,
+    IMAGENETTE_SMALL,
+    build_model,
+    list_models,
+)
 
 PRETRAINED_DIR = Path(os.environ.get("PHASE_COLLAPSE_PRETRAINED", Path(__file__).resolve().parents[1] / "pretrained"))
 
@@ -46,6 +56,15 @@ class Entry:
     mean: tuple[float, ...] = MEAN
     std: tuple[float, ...] = STD
     description: str = ""
+
+    def transforms(self, card: dict | None = None) -> Preprocess:
+        """The evaluation preprocessing of these weights (as torchvision's ``Weights.transforms()``):
+        PIL image -> shorter side to the input size, centre square, normalized with the mean / std.
+        A ``card`` overrides the entry's input size, mean and std where it records them (an exported
+        file describes the weights it holds, e.g. a smaller test model)."""
+        card = card or {}
+        return Preprocess(int(card.get("input_size") or self.input_size), card.get("mean") or self.mean,
+                          card.get("std") or self.std)
 
 
 ENTRIES: dict[str, Entry] = {
@@ -72,6 +91,26 @@ ENTRIES: dict[str, Entry] = {
     "resnet18_imagenette": Entry("resnet18_imagenet", "imagenette", IMAGENETTE_CLASSES, 160, "imagenette_resnet18",
                                  build={"num_classes": 10}, description="ResNet-18 baseline, same recipe and budget"),
 }
+
+
+# The weights tried, in order, for a name: the paper's widths first, then an interim model trained
+# on a CPU that stands in for it until a GPU trains the real one (the demo shows whichever is shipped).
+SOURCES: dict[str, tuple[str, ...]] = {
+    "lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small"),
+    "lscat_skip_imagenette": ("lscat_skip_imagenette", "lscat_skip_imagenette_small"),
+}
+
+
+def sources(name: str) -> tuple[str, ...]:
+    """``name`` and its stand-ins, in the order they are tried (just ``(name,)`` for most entries)."""
+    return SOURCES.get(name, (name,))
+
+
+def resolve(name: str) -> str | None:
+    """The first of ``name`` and its stand-ins (:data:`SOURCES`) whose weights and card are present,
+    or None. ``load(resolve(name))`` then loads it (and verifies it)."""
+    have = set(available())
+    return next((n for n in sources(name) if n in have), None)
 
 
 def weights_path(name: str) -> Path:
@@ -122,22 +161,70 @@ def read_card(name: str) -> dict:
     return card
 
 
-def load(name: str, device: str | torch.device = "cpu", verify: bool = True) -> tuple[torch.nn.Module, dict]:
-    """The pretrained model ``name`` in eval mode (float32) and its card."""
-    entry = _entry(name)
-    card = read_card(name)
-    if card["model"] != entry.model:
-        raise PretrainedError(f"card {card_path(name)} describes a {card['model']}, but {name!r} is a {entry.model}")
-    if "classes" in card and len(card["classes"]) != len(entry.classes):
-        raise PretrainedError(f"card {card_path(name)} lists {len(card['classes'])} classes, expected "
-                              f"{len(entry.classes)}")
-    path = weights_path(name)
+def load(name: str, device: str | torch.device = "cpu", verify: bool = True,
+         weights: str | Path | None = None) -> tuple[torch.nn.Module, dict]:
+    """The pretrained model ``name`` in eval mode (float32) and its card.
+
+    Without ``weights``: the shipped ``pretrained/<name>.safetensors`` and its card (sha256 verified,
+    architecture checked against the entry). With ``weights``, a .safetensors file (an export of
+    ``core.train --export``, say): its card is the JSON file beside it when there is one (sha256
+    checked if it records one), else the entry ``name`` says what to build; a registry model name
+    without an entry builds that architecture with 10 classes."""
+    if weights is not None:
+        path, card = _file_and_card(name, Path(weights), verify)
+    else:
+        entry = _entry(name)
+        card = read_card(name)
+        if card["model"] != entry.model:
+            raise PretrainedError(f"card {card_path(name)} describes a {card['model']}, but {name!r} is a "
+                                  f"{entry.model}")
+        if "classes" in card and len(card["classes"]) != len(entry.classes):
+            raise PretrainedError(f"card {card_path(name)} lists {len(card['classes'])} classes, expected "
+                                  f"{len(entry.classes)}")
+        path = weights_path(name)
+        if not path.is_file():
+            raise PretrainedError(f"weights file {path} is missing (its card is present); re-download or re-export it")
+        if verify:
+            _check_sha(path, card["sha256"], card_path(name))
+    return _build_with(card, path).to(device).eval(), card
+
+
+def _file_and_card(name: str, path: Path, verify: bool) -> tuple[Path, dict]:
+    """An explicit weights file and the card that describes it (see :func:`load`)."""
     if not path.is_file():
-        raise PretrainedError(f"weights file {path} is missing (its card is present); re-download or re-export it")
-    if verify:
-        digest = sha256(path)
-        if digest != card["sha256"]:
-            raise PretrainedError(f"{path} is corrupt or was replaced: sha256 {digest} != card's {card['sha256']}")
+        raise PretrainedError(f"weights file {path} does not exist")
+    if path.suffix != ".safetensors":
+        raise PretrainedError(f"weights must be a .safetensors file (got {path.name}); training checkpoints are "
+                              "exported with `python -m core.train ... --export NAME`")
+    card_file = path.with_suffix(".json")
+    if card_file.is_file():
+        try:
+            card = json.loads(card_file.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise PretrainedError(f"card {card_file} is not valid JSON: {e}") from None
+        if not isinstance(card, dict) or "model" not in card:
+            raise PretrainedError(f"card {card_file} lacks the 'model' field")
+        if verify and "sha256" in card:
+            _check_sha(path, card["sha256"], card_file)
+        return path, card
+    if name in ENTRIES:
+        e = ENTRIES[name]
+        return path, {"name": name, "model": e.model, "build": dict(e.build), "dataset": e.dataset,
+                      "classes": list(e.classes), "input_size": e.input_size, "mean": list(e.mean), "std": list(e.std)}
+    if name in list_models():
+        return path, {"model": name, "build": {"num_classes": 10}}
+    raise PretrainedError(f"unknown model {name!r} and no card beside {path}; pretrained entries: "
+                          f"{', '.join(ENTRIES)}; registry: {', '.join(list_models())}")
+
+
+def _check_sha(path: Path, expected: str, card_file: Path) -> None:
+    digest = sha256(path)
+    if digest != expected:
+        raise PretrainedError(f"{path} is corrupt or was replaced: sha256 {digest} != {card_file.name}'s {expected}")
+
+
+def _build_with(card: dict, path: Path) -> torch.nn.Module:
+    """The card's architecture with the weights of ``path`` (fp16 files become float32)."""
     try:
         from safetensors.torch import load_file
 
@@ -147,14 +234,15 @@ def load(name: str, device: str | torch.device = "cpu", verify: bool = True) -> 
     try:
         model = build_model(card["model"], **card.get("build", {}))
     except (TypeError, ValueError) as e:
-        raise PretrainedError(f"card {card_path(name)} describes a model that cannot be built: {e}") from None
+        raise PretrainedError(f"the card of {path.name} describes a model that cannot be built: {e}") from None
     expected = model.state_dict()
     state = {k: v.to(expected[k].dtype) if k in expected else v for k, v in state.items()}
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise PretrainedError(f"{path} does not match the architecture in its card: {e}") from None
-    return model.to(device).eval(), card
+        raise PretrainedError(f"{path} does not match the architecture in its card ({card['model']} "
+                              f"{card.get('build', {})}): {str(e).splitlines()[0]}") from None
+    return model
 
 
 def save(model: torch.nn.Module, name: str, card: dict, half: bool = False,

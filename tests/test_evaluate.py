@@ -135,6 +135,31 @@ def test_cli_prints_json_last_line(exported, capsys):
     assert res["n"] == 7 and set(res["shift_consistency"]["circular"]) == {"1"}
 
 
+def test_cli_evaluates_a_stand_in_and_says_so(trained, tmp_path, monkeypatch, capsys):
+    """--model lscat_skip_cifar10 with only the interim lscat_skip_cifar10_small shipped: that one is
+    evaluated (a note on stderr says so); with nothing shipped, one line naming what was looked for."""
+    from core import pretrained
+
+    data, pre, final = trained
+    stand_in = tmp_path / "pre"
+    stand_in.mkdir()
+    weights = (pre / "lscat_skip_cifar10.safetensors").read_bytes()
+    (stand_in / "lscat_skip_cifar10_small.safetensors").write_bytes(weights)
+    card = json.loads((pre / "lscat_skip_cifar10.json").read_text())
+    (stand_in / "lscat_skip_cifar10_small.json").write_text(json.dumps(dict(card, name="lscat_skip_cifar10_small")))
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", stand_in)
+    assert E.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
+    out = capsys.readouterr()
+    res = json.loads(out.out.strip().splitlines()[-1])
+    assert "stand-in lscat_skip_cifar10_small" in out.err and res["entry"] == "lscat_skip_cifar10_small"
+    assert res["weights"].endswith("lscat_skip_cifar10_small.safetensors") and res["top1"] == final["top1"]
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "empty")
+    assert E.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "looked for lscat_skip_cifar10, lscat_skip_cifar10_small" in err[0]
+    assert "weights present: none" in err[0]
+
+
 def test_cli_errors_are_one_line(exported, tmp_path, capsys):
     data, weights, _ = exported
     bare = weights.with_name("bare.safetensors")  # no card beside it

@@ -22,6 +22,11 @@ def test_registry_lists_the_required_models():
         build_model("lscat_cifar10", num_classes=0)
     with pytest.raises(ValueError, match="non-linearity"):
         build_model("lscat_cifar10", nonlinearity="relu")
+    from core.models import register
+
+    with pytest.raises(ValueError, match="'lscat_cifar10' is already registered"):
+        register("lscat_cifar10")(lambda **kw: None)
+    assert build_model("lscat_cifar10", widths=(4,) * 8).model_name == "lscat_cifar10"  # the original kept
 
 
 @pytest.mark.parametrize("name,millions", SPEC_PARAMS.items())

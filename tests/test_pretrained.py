@@ -95,3 +95,65 @@ def test_wrong_architecture(store):
     c.write_text(json.dumps(dict(card, build=dict(TINY, widths=[4] * 7))))  # cannot be built
     with pytest.raises(P.PretrainedError, match="cannot be built"):
         P.load("lscat_skip_cifar10")
+
+
+def test_resolve_prefers_the_name_then_its_stand_ins(store):
+    d, model, card = store
+    assert P.SOURCES["lscat_skip_imagenette"] == ("lscat_skip_imagenette", "lscat_skip_imagenette_small")
+    assert P.sources("resnet18_cifar10") == ("resnet18_cifar10",)
+    assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10"
+    assert P.resolve("lscat_skip_imagenette") is None and P.resolve("resnet18_cifar10") is None
+    P.save(model, "lscat_skip_cifar10_small", {"build": TINY, "top1": 0.25})
+    assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10"  # the paper's widths first
+    for f in ("lscat_skip_cifar10.safetensors", "lscat_skip_cifar10.json"):
+        (d / f).unlink()
+    assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10_small"
+    loaded, small_card = P.load(P.resolve("lscat_skip_cifar10"))
+    assert small_card["name"] == "lscat_skip_cifar10_small" and small_card["top1"] == 0.25
+
+
+def test_entry_transforms(store):
+    from PIL import Image
+
+    from core.data import MEAN, Preprocess
+
+    entry = P.ENTRIES["lscat_skip_imagenette"]
+    pre = entry.transforms()
+    assert isinstance(pre, Preprocess) and (pre.size, pre.mean, pre.std) == (160, entry.mean, entry.std)
+    img = Image.new("RGB", (300, 200), (255, 0, 0))
+    x = pre(img)
+    assert x.shape == (3, 160, 160)
+    assert torch.allclose(x[:, 0, 0], torch.tensor([(1 - MEAN[0]) / entry.std[0], -MEAN[1] / entry.std[1],
+                                                    -MEAN[2] / entry.std[2]]), atol=1e-5)
+    assert P.ENTRIES["lscat_skip_cifar10"].transforms().size == 32
+    # an exported card describes the weights it holds (a smaller test model, other statistics)
+    odd = P.ENTRIES["lscat_skip_cifar10"].transforms({"input_size": 8, "mean": [0.5] * 3, "std": [0.25] * 3})
+    assert (odd.size, odd.mean, odd.std) == (8, (0.5,) * 3, (0.25,) * 3)
+
+
+def test_load_an_explicit_file(store, tmp_path):
+    d, model, card = store
+    w = d / "lscat_skip_cifar10.safetensors"
+    m1, c1 = P.load("lscat_skip_cifar10", weights=w)  # its card beside it
+    assert c1 == card and not m1.training
+    bare = tmp_path / "elsewhere" / "bare.safetensors"
+    bare.parent.mkdir()
+    bare.write_bytes(w.read_bytes())
+    with pytest.raises(P.PretrainedError, match="does not match the architecture in its card"):
+        P.load("lscat_skip_cifar10", weights=bare)  # no card: the entry's full widths, not this file's
+    (bare.with_suffix(".json")).write_text(json.dumps({"model": "lscat_skip_cifar10", "build": TINY}))
+    m2, _ = P.load("anything", weights=bare)  # the card says what to build, without a checksum
+    x = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(m1(x), m2(x))
+    (bare.with_suffix(".json")).write_text(json.dumps({"model": "lscat_skip_cifar10", "build": TINY,
+                                                       "sha256": "0" * 64}))
+    with pytest.raises(P.PretrainedError, match="corrupt or was replaced"):
+        P.load("anything", weights=bare)
+    bare.with_suffix(".json").unlink()
+    with pytest.raises(P.PretrainedError, match="unknown model 'nothing' and no card beside"):
+        P.load("nothing", weights=bare)
+    with pytest.raises(P.PretrainedError, match="does not exist"):
+        P.load("lscat_skip_cifar10", weights=tmp_path / "none.safetensors")
+    with pytest.raises(P.PretrainedError, match="must be a .safetensors file"):
+        P.load("lscat_skip_cifar10", weights=d / "lscat_skip_cifar10.json")
