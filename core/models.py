@@ -19,6 +19,7 @@ complex widths of the P layers, to build narrower variants).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -197,54 +198,79 @@ class LearnedScattering(nn.Module):
 
     def forward_intermediates(self, x: torch.Tensor, indices: int | list[int] | None = None,
                               stop_early: bool = False, keys=INTERMEDIATES) -> tuple[torch.Tensor | None, list[dict]]:
-        """timm-style: returns (logits, per-block intermediates).
+        """The logits and, for the requested blocks, what each computed: ``(logits, [dict, ...])``.
 
-        ``indices``: block indices to return (an int n means the last n); None means all.
-        With ``stop_early`` the forward pass ends at the last requested block and logits is None.
-        ``keys``: which of the entries below to return (all by default; fewer is faster).
-        Each entry is a dict with complex64 tensors
+        timm-like, not timm's exact API: timm returns (final features, list of tensors); this returns
+        the logits and one dict per requested block, in block order.
+
+        ``indices``: None, every block; an int k, the last k blocks (0 <= k <= number of blocks); a
+        sequence, those block indices (negative ones count from the end, as in Python; each block
+        once, in block order). An index out of range raises IndexError, a bad k ValueError.
+        ``stop_early``: the forward pass ends after the last requested block, and logits is None.
+        ``keys``: which of the entries below to compute and return (all by default; fewer is faster).
+        Each dict has "info", the block's :class:`BlockInfo` (xi, sigma in block and input pixels),
+        and the requested keys among (complex64 tensors; complex128 for a float64 model)
             "phi"      x * phi                          (B, C, H', W')
             "wavelet"  x * psi_theta, before rho        (B, C, L, H', W')
             "modulus"  |x * psi_theta|                  (B, C, L, H', W')
-            "rho"      rho(...) as fed to Std (real for mod)
+            "rho"      rho(...) as fed to Std (real for mod, complex otherwise)
             "output"   the block output (after N)       (B, C_out, H', W')
             "input"    the block input (the image for block 0, real)
-        and "info", the block's :class:`BlockInfo` (xi, sigma in block and input pixels).
         """
         unknown = set(keys) - set(self.INTERMEDIATES)
         if unknown:
             raise ValueError(f"unknown intermediate(s) {sorted(unknown)}; choose from {self.INTERMEDIATES}")
-        n = len(self.blocks)
-        if indices is None:
-            wanted = set(range(n))
-        elif isinstance(indices, int):
-            wanted = set(range(n - indices, n))
-        else:
-            wanted = {i % n for i in indices}
-        last = max(wanted) if wanted else -1
+        wanted = block_indices(indices, len(self.blocks))
+        if stop_early and not wanted:
+            return None, []
         out = []
         for j, block in enumerate(self.blocks):
             block_input = x
             w, rho, x = block._features(x)
             if j in wanted:
-                d = {"info": self.block_info[j]}
-                if "phi" in keys:
-                    wc = as_complex(w)
-                    d.update(phi=wc[:, :, 0], wavelet=wc[:, :, 1:])
-                elif {"wavelet", "modulus"} & set(keys):
-                    d["wavelet"] = as_complex(w[:, :, 1:])  # without x * phi: a smaller copy
-                if "modulus" in keys:
-                    d["modulus"] = d["wavelet"].abs()
-                if "rho" in keys:
-                    d["rho"] = full_precision(rho) if block.rho.collapses_phase else as_complex(rho)
-                if "output" in keys:
-                    d["output"] = as_complex(x.unflatten(1, (-1, 2)))
-                if "input" in keys:
-                    d["input"] = as_complex(block_input.unflatten(1, (-1, 2))) if j else full_precision(block_input)
-                out.append({k: v for k, v in d.items() if k in keys or k == "info"})
-            if stop_early and j == last:
+                out.append(self._intermediates(j, block, block_input, w, rho, x, keys))
+            if stop_early and j == wanted[-1]:
                 return None, out
         return self.forward_head(x), out
+
+    def _intermediates(self, j: int, block, block_input, w, rho, x, keys) -> dict:
+        d = {"info": self.block_info[j]}
+        if "phi" in keys:
+            wc = as_complex(w)
+            d.update(phi=wc[:, :, 0], wavelet=wc[:, :, 1:])
+        elif {"wavelet", "modulus"} & set(keys):
+            d["wavelet"] = as_complex(w[:, :, 1:])  # without x * phi: a smaller copy
+        if "modulus" in keys:
+            d["modulus"] = d["wavelet"].abs()
+        if "rho" in keys:
+            d["rho"] = full_precision(rho) if block.rho.collapses_phase else as_complex(rho)
+        if "output" in keys:
+            d["output"] = as_complex(x.unflatten(1, (-1, 2)))
+        if "input" in keys:
+            d["input"] = as_complex(block_input.unflatten(1, (-1, 2))) if j else full_precision(block_input)
+        return {k: v for k, v in d.items() if k in keys or k == "info"}
+
+
+def block_indices(indices, n: int) -> list[int]:
+    """The sorted block indices that ``forward_intermediates``' ``indices`` asks for, out of ``n``."""
+    if indices is None:
+        return list(range(n))
+    if isinstance(indices, bool):
+        raise TypeError("indices must be None, an int or a sequence of ints, not a bool")
+    if isinstance(indices, int) or (hasattr(indices, "__index__") and not hasattr(indices, "__len__")):
+        indices = operator.index(indices)
+        if not 0 <= indices <= n:
+            raise ValueError(f"indices={indices} asks for the last {indices} blocks; there are {n} (0 <= k <= {n})")
+        return list(range(n - indices, n))
+    chosen = set()
+    for i in indices:
+        if isinstance(i, bool) or not hasattr(i, "__index__"):
+            raise TypeError(f"block indices must be ints, got {i!r}")
+        i = operator.index(i)  # numpy and 0-d torch integers too
+        if not -n <= i < n:
+            raise IndexError(f"block index {i} is out of range for {n} blocks (valid: {-n} to {n - 1})")
+        chosen.add(i % n)
+    return sorted(chosen)
 
 
 @register("lscat_cifar10")
@@ -339,14 +365,24 @@ class ResNet18(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
 
-    def forward_intermediates(self, x: torch.Tensor, indices=None, stop_early: bool = False):
-        """timm-style: (logits, [stem output, stage 1..4 outputs]) as real tensors."""
-        feats = [self.stem(x)]
-        for layer in self.layers:
-            feats.append(layer(feats[-1]))
-        n = len(feats)
-        keep = range(n) if indices is None else (range(n - indices, n) if isinstance(indices, int) else indices)
-        return self.forward_head(feats[-1]), [{"output": feats[i % n]} for i in keep]
+    def forward_intermediates(self, x: torch.Tensor, indices=None,
+                              stop_early: bool = False) -> tuple[torch.Tensor | None, list[dict]]:
+        """``(logits, [{"output": tensor}, ...])`` for the requested stages, in order: index 0 is the
+        stem's output, 1-4 the four stages' (real tensors). ``indices`` as in
+        :meth:`LearnedScattering.forward_intermediates` (None: all five; an int k: the last k; a
+        sequence, negative indices from the end; out of range: IndexError). With ``stop_early`` the
+        stages after the last requested one are not computed and logits is None. timm-like, not
+        timm's exact API (timm returns the final features and a list of tensors)."""
+        stages = [self.stem, *self.layers]
+        wanted = block_indices(indices, len(stages))
+        out = []
+        for j, stage in enumerate(stages):
+            if stop_early and (not wanted or j > wanted[-1]):
+                return None, out
+            x = stage(x)
+            if j in wanted:
+                out.append({"output": x})
+        return self.forward_head(x), out
 
 
 @register("resnet18_cifar10")

@@ -135,3 +135,45 @@ def test_forward_intermediates():
     assert set(few[3]) == {"wavelet", "info"} and torch.equal(few[3]["wavelet"], inter[3]["wavelet"])
     with pytest.raises(ValueError, match="unknown intermediate"):
         m.forward_intermediates(x, keys=("logits",))
+
+
+def test_forward_intermediates_indices_are_validated_and_stop_early_stops():
+    m = build_model("lscat_skip_cifar10", **SMALL).eval()
+    x = torch.randn(1, 3, 32, 32)
+    ran = []
+    for j, block in enumerate(m.blocks):
+        block.norm.register_forward_hook(lambda mod, inp, out, j=j: ran.append(j))  # _features runs N last
+    _, inter = m.forward_intermediates(x, indices=[-1, 0, -8, 3], keys=("output",))
+    assert [d["info"].index for d in inter] == [0, 3, 7] and ran == list(range(8))  # Python's negatives, once each
+    for bad in ([8], [-9], [0, 12]):
+        with pytest.raises(IndexError, match=f"block index {bad[-1]} is out of range for 8 blocks"):
+            m.forward_intermediates(x, indices=bad)
+    with pytest.raises(ValueError, match="indices=9 asks for the last 9 blocks; there are 8"):
+        m.forward_intermediates(x, indices=9)
+    with pytest.raises(TypeError, match="block indices must be ints"):
+        m.forward_intermediates(x, indices=[1.5])
+    assert m.forward_intermediates(x, indices=0)[1] == []
+    ran.clear()
+    logits, early = m.forward_intermediates(x, indices=[1, 2], stop_early=True, keys=("output",))
+    assert logits is None and [d["info"].index for d in early] == [1, 2] and ran == [0, 1, 2]
+    ran.clear()
+    assert m.forward_intermediates(x, indices=[], stop_early=True) == (None, []) and ran == []
+
+
+def test_resnet_forward_intermediates():
+    m = build_model("resnet18_cifar10").eval()
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        logits, feats = m.forward_intermediates(x)
+        assert torch.allclose(logits, m(x), atol=1e-5)
+        assert [f["output"].shape[1:] for f in feats] == [(64, 32, 32), (64, 32, 32), (128, 16, 16), (256, 8, 8),
+                                                         (512, 4, 4)]
+        ran = []
+        m.layers[3].register_forward_hook(lambda *a: ran.append("stage 4"))
+        none, early = m.forward_intermediates(x, indices=[-4, 1, 2], stop_early=True)
+        assert none is None and len(early) == 2 and ran == []  # index -4 is stage 1: stages 3-4 never run
+        assert torch.equal(early[1]["output"], feats[2]["output"])
+        _, last = m.forward_intermediates(x, indices=1)
+        assert ran == ["stage 4"] and torch.equal(last[0]["output"], feats[4]["output"])
+    with pytest.raises(IndexError, match="block index 5 is out of range for 5 blocks"):
+        m.forward_intermediates(x, indices=[5])
