@@ -190,10 +190,11 @@ def stability_figure(pairs: list[tuple]) -> dict:
         ch = sm.changes()
         data.append({"type": "scatter", "mode": "markers", "x": [c["dx"] for c in ch], "y": [c["dy"] for c in ch],
                      "xaxis": xa, "yaxis": ya, "name": "top class changes", "hoverinfo": "skip",
-                     "marker": {"symbol": "x-thin", "size": 9, "line": {"width": 2, "color": RED}}})
+                     "marker": {"symbol": "x-thin", "size": 9, "color": RED, "line": {"width": 2, "color": RED}}})
         data.append({"type": "scatter", "mode": "markers", "x": [0], "y": [0], "xaxis": xa, "yaxis": ya,
                      "name": "no shift", "hoverinfo": "skip",
-                     "marker": {"symbol": "circle-open", "size": 13, "line": {"width": 2, "color": ORANGE}}})
+                     "marker": {"symbol": "circle-open", "size": 13, "color": ORANGE,
+                                "line": {"width": 2, "color": ORANGE}}})
         dom = [i * (w + gap), i * (w + gap) + w]
         half = sm.step / 2
         rng = [sm.offsets[0] - half, sm.offsets[-1] + half]
@@ -230,13 +231,12 @@ def curve_figure(pairs: list[tuple], floor: float = 1e-4) -> dict:
                      "hovertemplate": "%{text}: %{y:.3f}<extra>" + dm.label + "</extra>"})
     if not data:
         return message("No per-block measurement for this model.", 380)
-    sm = pairs[0][1]
     lowest = min(min(d["y"]) for d in data)
     lay = layout(height=400, legend={"orientation": "h", "y": -0.3, "x": 0},
                  margin={"l": 70, "r": 20, "t": 30, "b": 120},
                  xaxis={"title": {"text": "relative depth (0 = first block or stem, 1 = last)"}, "range": [-0.03, 1.03],
                         "tickvals": [0, 0.25, 0.5, 0.75, 1], "gridcolor": "#eee", "zeroline": False},
-                 yaxis={"title": {"text": f"mean relative change over the {sm.steps ** 2 - 1} shifts ≠ 0"},
+                 yaxis={"title": {"text": "mean relative change"},
                         "type": "log", "gridcolor": "#eee", "exponentformat": "power",
                         "range": [math.log10(max(floor, lowest / 1.5)), math.log10(1.5 * max(peak, 1e-3))]})
     return {"data": data, "layout": lay}
