@@ -175,7 +175,7 @@ def test_cli_errors_are_one_line(exported, tmp_path, capsys):
         assert E.main(argv + ["--workers", "0", "--no-progress"]) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:"), err
-    with pytest.raises(SystemExit) as e:
+    with pytest.raises(SystemExit, match="^0$") as e:
         E.main(["--help"])
     assert e.value.code == 0 and "--limit" in capsys.readouterr().out
 

@@ -70,14 +70,24 @@ def test_real_nonlinearities(name):
         RealNonlinearity("gelu", 3)
 
 
-def test_relu_is_abs_plus_soft_threshold():
-    """SPEC §1: relu(x - l) = (|x| - l)_+ / 2 ... the even/odd split of a biased ReLU."""
-    x = torch.linspace(-3, 3, 61)
-    lam = 1.0
-    relu = torch.relu(x - lam)
-    even = 0.5 * torch.relu(x.abs() - lam)  # absolute value with a dead zone
-    odd = 0.5 * torch.sign(x) * torch.relu(x.abs() - lam)  # soft-thresholding
-    assert torch.allclose(relu, even + odd)
+@pytest.mark.parametrize("lam", [1.0, 0.3])
+def test_relu_is_abs_plus_soft_threshold(lam):
+    """SPEC §1 with the project's own non-linearities: a biased ReLU is half an absolute value with a
+    dead zone (the phase collapse) plus half a soft-thresholding (phase preserving):
+    relu(x - lam) = (|x| - lam)_+ / 2 + thresh_lam(x) / 2, and (|x| - lam)_+ = |thresh_lam(x)|."""
+    from core.explain import relu_parts
+
+    x = torch.linspace(-3, 3, 61).view(1, 1, 1, 61)
+    relu, absolute, thresh = (RealNonlinearity(n, 1) for n in ("relu", "abs", "thresh"))
+    with torch.no_grad():
+        thresh.threshold.fill_(lam)
+        soft = thresh(x)
+        dead_zone = relu(absolute(x) - lam)
+        assert torch.allclose(relu(x - lam), 0.5 * dead_zone + 0.5 * soft, atol=1e-6)
+        assert torch.allclose(dead_zone, soft.abs(), atol=1e-6)
+    parts = relu_parts(x.flatten().numpy(), lam)  # the demo's explainer splits it the same way
+    for key, ref in (("relu", relu(x - lam)), ("even", 0.5 * dead_zone), ("odd", 0.5 * soft)):
+        assert torch.allclose(torch.from_numpy(parts[key]).float(), ref.flatten(), atol=1e-6), key
 
 
 def test_standardization_complex_statistics_and_running_stats():

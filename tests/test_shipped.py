@@ -22,7 +22,10 @@ def test_shipped_weights_load_and_say_how_they_were_made(name):
     assert not missing, f"{name}'s card lacks {missing}"
     entry = pretrained.ENTRIES[name]
     assert card["model"] == entry.model and tuple(card["classes"]) == entry.classes
-    assert 0 < card["top1"] <= card["top5"] <= 1
+    assert card["recipe_name"] == entry.recipe and card["top1"] <= card["top5"]
+    for key in ("top1", "top5"):  # fractions of the n_test images: whole counts
+        count = card[key] * card["n_test"]
+        assert abs(count - round(count)) < 1e-6 and 0 < round(count) <= card["n_test"], (key, count)
     with torch.no_grad():
         logits = model(torch.zeros(1, 3, entry.input_size, entry.input_size))
     assert logits.shape == (1, len(entry.classes)) and torch.isfinite(logits).all()
