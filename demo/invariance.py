@@ -9,6 +9,7 @@ holds the functions the UI and its named endpoints call (``stability``, ``invari
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import tempfile
@@ -65,15 +66,15 @@ def models_for(model_key: str) -> list[str]:
     return keys
 
 
-def validate(image, boundary: str, model: str) -> str | None:
-    """``analyze``'s checks: the image's path (None when there is none), a known boundary and an
-    offered model. Raises :class:`InputError`."""
-    if model not in offered():
-        raise InputError(f"Unknown or unavailable model {model!r}; choose one of: {', '.join(offered())}.")
+def validate(image, boundary: str, model: str) -> str:
+    """``analyze``'s checks: an image (its path), a known boundary and an offered model; raises
+    :class:`InputError` with the message ``analyze`` gives."""
     if boundary not in MODES:
-        raise InputError(f"boundary mode must be one of {MODES}, got {boundary!r}")
+        raise InputError(f"boundary must be one of {', '.join(map(repr, MODES))}; got {boundary!r}.")
+    if model not in offered():
+        raise InputError(f"model must be one of {', '.join(map(repr, offered()))}; got {model!r}.")
     if image is None or (isinstance(image, str) and not image):
-        return None
+        raise InputError("No image: send an image file.")
     return image if isinstance(image, str) else getattr(image, "path", None) or str(image)
 
 
@@ -411,10 +412,6 @@ def stability_view(store, pipeline, path: str, model_key: str, boundary: str, ex
     return stability_figure(pairs), summary(pairs), curve_figure(pairs), numbers
 
 
-def no_image(what: str = "the stability map") -> str:
-    return f"**No image**: upload one or pick an example, then compute {what}."
-
-
 def grid(extent, steps) -> tuple[float, int]:
     """The grid's half-width (px) and shifts per axis as the endpoints receive them (numbers from a
     slider or a client), checked: an odd integer count in 3..33, a half-width in (0, 8] px."""
@@ -436,8 +433,6 @@ def stability_endpoint(store, pipeline, image, boundary: str, model: str, extent
     """The named endpoint ``stability``: (map plot, summary markdown, numbers)."""
     path = validate(image, boundary, model)
     extent, steps = grid(extent, steps)
-    if path is None:
-        return figures.plot(message("No image yet.", 470)), no_image(), None
     fig, text, _, numbers = stability_view(store, pipeline, path, model, boundary, extent, steps, progress)
     return figures.plot(fig), text, numbers
 
@@ -447,8 +442,6 @@ def curve_endpoint(store, pipeline, image, boundary: str, model: str, extent=DEF
     """The named endpoint ``invariance_curve``: (curve plot, caption markdown, per-model curves)."""
     path = validate(image, boundary, model)
     extent, steps = grid(extent, steps)
-    if path is None:
-        return figures.plot(message("No image yet.", 400)), no_image("the curves"), None
     pairs = compute_maps(store, pipeline, path, model, boundary, extent, steps, progress)
     numbers = {"boundary": boundary, "grid": grid_text(pairs[0][1]),
                "models": [{"model": dm.key, "measure": sm.measure, "blocks": block_labels(dm, sm), "curve": sm.curve}
@@ -465,34 +458,35 @@ def animation_endpoint(store, pipeline, image, boundary: str, model: str, block=
         b, k, c, shift = int(block), int(orientation), int(channel), float(max_shift)
     except (TypeError, ValueError):
         raise InputError("block, orientation and channel must be integers, the shift a number.") from None
-    if path is None:
-        return None, None, no_image("the animation")
     gif, caption, _ = animation(store, pipeline, path, model, boundary, None if b < 0 else b, k, c, shift)
     return str(gif), str(gif), caption
 
 
 def gradio_errors(fn, *args, **kwargs):
-    """Call ``fn`` and turn its failures into gr.Error as ``App.analyze`` does: unreadable images,
-    invalid inputs, anything else (logged)."""
-    import logging
-
+    """Call ``fn`` and turn its failures into the gr.Error an API caller sees, as ``analyze`` does: an
+    unusable image ("Cannot use this image"), an invalid input ("Invalid input"; this module's
+    InputError, demo.inputs' and any ValueError, KeyError or TypeError), each with one log line; anything
+    else is a bug: logged with its traceback, reported without details."""
     import gradio as gr
 
     from demo.images import ImageError
 
+    log = logging.getLogger("demo")
+    name = getattr(fn, "__name__", str(fn)).removesuffix("_endpoint")
     msg = lambda e: str(e.args[0]) if e.args else type(e).__name__
     try:
         return fn(*args, **kwargs)
-    except gr.Error:
+    except gr.Error as e:
+        log.warning("%s refused: %s", name, e.message)
+        e.print_exception = False
         raise
     except ImageError as e:
+        log.warning("%s refused: %s", name, msg(e))
         raise gr.Error(msg(e), title="Cannot use this image", print_exception=False) from None
-    except InputError as e:
-        raise gr.Error(msg(e), title="Invalid input", print_exception=False) from None
     except (ValueError, KeyError, TypeError) as e:
-        raise gr.Error(f"Invalid input: {msg(e)}", title="Invalid input", print_exception=False) from None
-    except Exception:
-        logging.getLogger("demo").exception("%s failed", getattr(fn, "__name__", fn))
+        log.warning("%s refused: %s", name, msg(e))
+        raise gr.Error(msg(e), title="Invalid input", print_exception=False) from None
+    except Exception as e:
+        log.error("%s failed", name, exc_info=e)
         raise gr.Error("Something went wrong while computing this view; the details are in the server log.",
                        print_exception=False) from None
-

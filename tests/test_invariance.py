@@ -326,9 +326,11 @@ def test_endpoints_validate_inputs(weights, tmp_path):
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image\n" * 10)
     cases = [
-        ((CAT, "circular", "resnet18_cifar10"), "Invalid input", "Unknown or unavailable model"),
-        ((CAT, "circular", "nope"), "Invalid input", "Unknown or unavailable model"),
-        ((CAT, "reflect", "lscat_skip_cifar10"), "Invalid input", "boundary"),
+        ((CAT, "circular", "resnet18_cifar10"), "Invalid input", "model must be one of 'lscat_skip_cifar10'"),
+        ((CAT, "circular", "nope"), "Invalid input", "got 'nope'"),
+        ((CAT, "reflect", "lscat_skip_cifar10"), "Invalid input", "boundary must be one of 'circular', 'zero'"),
+        ((None, "circular", "lscat_skip_cifar10"), "Invalid input", "No image"),
+        (("", "circular", "lscat_skip_cifar10"), "Invalid input", "No image"),
         ((str(bad), "circular", "lscat_skip_cifar10"), "Cannot use this image", "not an image"),
         ((str(tmp_path / "gone.png"), "circular", "lscat_skip_cifar10"), "Cannot use this image", "no longer"),
     ]
@@ -337,8 +339,6 @@ def test_endpoints_validate_inputs(weights, tmp_path):
             with pytest.raises(gr.Error) as e:
                 invariance.gradio_errors(fn, store, pipe, *args)
             assert e.value.title == title and text in e.value.message, (fn.__name__, args, e.value.message)
-        out = invariance.gradio_errors(fn, store, pipe, None, "circular", "lscat_skip_cifar10")
-        assert "No image" in out[2 if fn is invariance.animation_endpoint else 1]
     for extent, steps in ((2, 16), (0, 17), (9, 17), ("x", 17), (2, 17.5), (2, None)):
         with pytest.raises(gr.Error) as e:
             invariance.gradio_errors(invariance.stability_endpoint, store, pipe, CAT, "circular", "lscat_skip_cifar10",
@@ -407,46 +407,76 @@ def test_write_gif_bounces_and_loops(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# The browser opens the view (once demo/ui.py wires it: runs/invariance_ui.patch)
+# The served app: the named endpoints, and the browser opens the view (once demo/ui.py wires them:
+# runs/invariance_ui.patch)
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-def test_browser_opens_the_invariance_view(tmp_path):
-    import os
-    from pathlib import Path
-
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`python app.py` with a temporary weights directory (PHASE_COLLAPSE_PRETRAINED): the tiny LScat+skip
+    CIFAR-10 model and a ResNet-18 baseline, so that both maps are drawn side by side."""
     from demo import ui
 
     if not hasattr(ui.App, "stability"):
         pytest.skip("demo/ui.py does not wire the invariance view yet (runs/invariance_ui.patch)")
+    from _demo_support import launched_app
+
+    d = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
+                    {"build": {"widths": [4] * 8}, "top1": 0.5}, directory=d)
+    pretrained.save(build_model("resnet18_cifar10"), "resnet18_cifar10", {"top1": 0.925}, half=True, directory=d)
+    with launched_app({"PHASE_COLLAPSE_PRETRAINED": str(d)}) as (url, _):
+        yield url
+
+
+@pytest.mark.slow
+def test_named_endpoints(served, tmp_path):
+    from gradio_client import Client, handle_file
+
+    c = Client(served, verbose=False)
+    names = set(c.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert {"/stability", "/invariance_curve", "/animation"} <= names
+    plot, text, numbers = c.predict(handle_file(CAT), "circular", "lscat_skip_cifar10", 1.0, 5, api_name="/stability")
+    assert "5 × 5 = 25 shifts" in text and "test accuracy 92.5%" in text
+    assert [m["model"] for m in numbers["models"]] == ["lscat_skip_cifar10", "resnet18_cifar10"]
+    _, caption, curves = c.predict(handle_file(CAT), "circular", "lscat_skip_cifar10", 1.0, 5,
+                                   api_name="/invariance_curve")
+    assert [len(m["curve"]) for m in curves["models"]] == [8, 5]
+    gif, download, caption = c.predict(handle_file(CAT), "circular", "lscat_skip_cifar10", -1, 0, 0, 2.0,
+                                       api_name="/animation")
+    assert Image.open(gif).format == "GIF" and "block" in caption
+    for args, text in (((handle_file(CAT), "reflect", "lscat_skip_cifar10", 2, 17), "boundary"),
+                       ((handle_file(CAT), "circular", "nope", 2, 17), "model must be one of"),
+                       ((handle_file(CAT), "circular", "lscat_skip_cifar10", 2, 16), "steps must be odd")):
+        with pytest.raises(Exception, match=text):
+            c.predict(*args, api_name="/stability")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_opens_the_invariance_view(served, tmp_path):
+    import os
+    from pathlib import Path
+
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         if os.environ.get("PHASE_COLLAPSE_REQUIRE_BROWSER"):
             pytest.fail("PHASE_COLLAPSE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from _demo_support import launched_app
     from playwright.sync_api import sync_playwright
     from test_browser import ARGS, plot_data, wait_changed
 
-    # a temporary weights directory: the tiny LScat+skip and a ResNet-18 baseline, side by side
-    torch.manual_seed(0)
-    pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
-                    {"build": {"widths": [4] * 8}, "top1": 0.5}, directory=tmp_path)
-    pretrained.save(build_model("resnet18_cifar10"), "resnet18_cifar10", {"top1": 0.925}, half=True,
-                    directory=tmp_path)
-    with launched_app({"PHASE_COLLAPSE_PRETRAINED": str(tmp_path)}) as (url, _), sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url)
-        page.wait_for_selector("#pred_original .confidence-set, #pred_original [data-testid='label-output-value']",
-                               timeout=180_000)
+        page.goto(served)
+        page.wait_for_selector("#invariance_view", timeout=180_000)
         page.click("#invariance_view button:has-text('Translation invariance'), "
-                   "button:has-text('Translation invariance')")
-        page.click("#stability_button")
+                   "button:has-text('Translation invariance')")  # opening the view computes it
         data = wait_changed(page, lambda pg: plot_data(pg, "stability"), None, timeout=180_000)
         assert [d["type"] for d in data].count("heatmap") == 2
         page.wait_for_selector("#stability_summary:has-text('test accuracy 92.5%')", timeout=60_000)
