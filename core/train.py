@@ -936,7 +936,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; continue with --resume --out <dir>", file=sys.stderr)
+        print("interrupted; continue with --resume --out <dir> (from its last checkpoint: an epoch end, or at "
+              "most checkpoint_every_s seconds back)", file=sys.stderr)
         return 130
     finally:
         if started:
