@@ -22,12 +22,9 @@ LABELS = {
     "resnet18_imagenette": "ResNet-18 baseline · Imagenette (10 ImageNet classes)",
 }
 DEFAULT = LSCAT[0]
-# Weights tried for each offered model, in order: the GPU-trained widths first, then the interim
-# eighth-width models trained on a CPU (core.recipes "cifar10_lscat_skip_small",
-# "imagenette_lscat_skip_small", whose input is 112 px instead of 160). The API key stays the same
-# whichever is loaded; the banner and the numbers say which, and the input size follows the weights.
-SOURCES = {"lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small"),
-           "lscat_skip_imagenette": ("lscat_skip_imagenette", "lscat_skip_imagenette_small")}
+# Weights tried for each offered model, in order (core.pretrained.SOURCES): the GPU-trained widths
+# first, then the interim eighth-width models trained on a CPU. The API key stays the same whichever
+# is loaded; the banner and the numbers say which, and the input size follows the weights.
 
 
 @dataclass
@@ -113,7 +110,7 @@ class ModelStore:
     def _load(self, key: str) -> DemoModel:
         problems = []
         have = set(pretrained.available())
-        for name in SOURCES.get(key, (key,)):
+        for name in pretrained.sources(key):
             if name not in have:
                 continue
             try:
