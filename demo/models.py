@@ -81,9 +81,9 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def offered() -> list[str]:
-    """Model keys to offer now: both LScat models, and each ResNet baseline whose weights are shipped."""
-    have = set(pretrained.available())
-    return list(LSCAT) + [k for k in BASELINES if k in have]
+    """Model keys to offer now: both LScat models, and each ResNet baseline whose weights (or a stand-in's,
+    core.pretrained.SOURCES) are shipped."""
+    return list(LSCAT) + [k for k in BASELINES if pretrained.resolve(k)]
 
 
 class ModelStore:
