@@ -9,6 +9,10 @@
     resnet18_imagenet    torchvision-style ResNet-18 (7x7/2 stem + max-pool) 11.69 M
     resnet18_biasfree    SPEC §5: BatchNorm without affine, bias-free convs, pluggable non-linearity
 
+The ResNets take ``width`` (default 64, the standard ResNet-18: stages of 64, 128, 256, 512
+channels; ``width=w`` gives w, 2w, 4w, 8w), for the width-matched baselines of the narrow
+scattering models (``RESNET18_WIDTH_CIFAR10_SMALL``, ``RESNET18_WIDTH_IMAGENETTE_SMALL``).
+
 Every model takes inputs normalized with ``core.data.MEAN`` / ``core.data.STD`` (the ImageNet
 statistics, for every data set, as in the reference).
 
@@ -111,6 +115,18 @@ CIFAR10_SMALL = (8, 16, 32, 64, 64, 64, 64, 64)
 # a 2-core CPU (recipe imagenette_lscat_skip_small). Early blocks run at the highest resolution and
 # dominate the cost: measured on this CPU, 43 img/s at 96 px against 17 img/s at a quarter width.
 IMAGENETTE_SMALL = (4, 8, 8, 16, 32, 64, 64, 64, 64, 64, 32)
+
+# ResNet-18 widths (``width=``: stages of width, 2, 4 and 8 times width channels) matched to the
+# eighth-width LScat+skip models above. The criterion is the parameter count: the width whose
+# ResNet-18 has the count closest to the LScat+skip's (training cost is not the criterion: it
+# depends on the machine, and a ResNet step is far cheaper than an LScat one at equal size; the
+# measured img/s of both are recorded beside the runs, docs/TRAINING.md). tests/test_models.py
+# checks that no other width is closer.
+#   CIFAR-10: LScat+skip at CIFAR10_SMALL, 387,306 parameters; resnet18_cifar10 width 12, 395,350
+#   (width 11: 332,441). Imagenette (10 classes): LScat+skip at IMAGENETTE_SMALL and 112 px,
+#   764,986; resnet18_imagenet width 17, 793,655 (width 16: 703,386).
+RESNET18_WIDTH_CIFAR10_SMALL = 12
+RESNET18_WIDTH_IMAGENETTE_SMALL = 17
 
 
 @dataclass
@@ -329,26 +345,33 @@ class ResNet18(nn.Module):
     """ResNet-18 with a CIFAR stem (3x3, stride 1, no max-pool) or an ImageNet stem (7x7/2 + max-pool).
 
     ``affine=False`` and a non-ReLU ``nonlinearity`` give the bias-free variant of SPEC §5: every
-    conv is bias-free, BatchNorm has no affine parameters, only the final Linear keeps its bias."""
+    conv is bias-free, BatchNorm has no affine parameters, only the final Linear keeps its bias.
+    ``width`` is the stem's and the first stage's channels; the four stages have width, 2 width,
+    4 width and 8 width (64: the standard ResNet-18; narrower ones are the width-matched baselines
+    of the CPU-trained scattering models, see ``RESNET_WIDTH_CIFAR10_SMALL``)."""
 
-    def __init__(self, num_classes: int, stem: str = "cifar", affine: bool = True, nonlinearity: str = "relu"):
+    def __init__(self, num_classes: int, stem: str = "cifar", affine: bool = True, nonlinearity: str = "relu",
+                 width: int = 64):
         super().__init__()
         if stem not in ("cifar", "imagenet"):
             raise ValueError(f"stem must be 'cifar' or 'imagenet', got {stem!r}")
-        self.num_classes, self.nonlinearity, self.stem_kind = num_classes, nonlinearity, stem
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive integer (the first stage's channels), got {width!r}")
+        self.num_classes, self.nonlinearity, self.stem_kind, self.width = num_classes, nonlinearity, stem, width
+        w = width
         if stem == "cifar":
-            self.stem = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64, affine=affine),
-                                      RealNonlinearity(nonlinearity, 64))
+            self.stem = nn.Sequential(nn.Conv2d(3, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w, affine=affine),
+                                      RealNonlinearity(nonlinearity, w))
         else:
-            self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64, affine=affine),
-                                      RealNonlinearity(nonlinearity, 64), nn.MaxPool2d(3, 2, 1))
-        layers, cin = [], 64
-        for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+            self.stem = nn.Sequential(nn.Conv2d(3, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w, affine=affine),
+                                      RealNonlinearity(nonlinearity, w), nn.MaxPool2d(3, 2, 1))
+        layers, cin = [], w
+        for cout, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
             layers.append(nn.Sequential(BasicBlock(cin, cout, stride, affine, nonlinearity),
                                         BasicBlock(cout, cout, 1, affine, nonlinearity)))
             cin = cout
         self.layers = nn.ModuleList(layers)
-        self.fc = nn.Linear(512, num_classes)
+        self.fc = nn.Linear(8 * w, num_classes)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -386,16 +409,16 @@ class ResNet18(nn.Module):
 
 
 @register("resnet18_cifar10")
-def resnet18_cifar10(num_classes: int = 10, nonlinearity: str = "relu") -> ResNet18:
-    return ResNet18(num_classes, stem="cifar", affine=True, nonlinearity=nonlinearity)
+def resnet18_cifar10(num_classes: int = 10, nonlinearity: str = "relu", width: int = 64) -> ResNet18:
+    return ResNet18(num_classes, stem="cifar", affine=True, nonlinearity=nonlinearity, width=width)
 
 
 @register("resnet18_imagenet")
-def resnet18_imagenet(num_classes: int = 1000, nonlinearity: str = "relu") -> ResNet18:
-    return ResNet18(num_classes, stem="imagenet", affine=True, nonlinearity=nonlinearity)
+def resnet18_imagenet(num_classes: int = 1000, nonlinearity: str = "relu", width: int = 64) -> ResNet18:
+    return ResNet18(num_classes, stem="imagenet", affine=True, nonlinearity=nonlinearity, width=width)
 
 
 @register("resnet18_biasfree")
-def resnet18_biasfree(num_classes: int = 1000, nonlinearity: str = "relu", stem: str = "imagenet") -> ResNet18:
-    return ResNet18(num_classes, stem=stem, affine=False, nonlinearity=nonlinearity)
-
+def resnet18_biasfree(num_classes: int = 1000, nonlinearity: str = "relu", stem: str = "imagenet",
+                      width: int = 64) -> ResNet18:
+    return ResNet18(num_classes, stem=stem, affine=False, nonlinearity=nonlinearity, width=width)

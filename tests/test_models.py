@@ -43,6 +43,55 @@ def test_resnet_parameter_counts():
     assert count_parameters(build_model("resnet18_biasfree")) == 11_689_512 - 2 * 4_800
 
 
+def test_resnet_width_option():
+    from core.models import (
+        CIFAR10_SMALL,
+        IMAGENETTE_SMALL,
+        RESNET18_WIDTH_CIFAR10_SMALL,
+        RESNET18_WIDTH_IMAGENETTE_SMALL,
+    )
+
+    # width=64 is the default, parameter for parameter
+    for name in ("resnet18_cifar10", "resnet18_imagenet", "resnet18_biasfree"):
+        torch.manual_seed(0)
+        a = build_model(name)
+        torch.manual_seed(0)
+        b = build_model(name, width=64)
+        assert [(k, v.shape) for k, v in a.state_dict().items()] == [(k, v.shape) for k, v in b.state_dict().items()]
+        assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
+    m = build_model("resnet18_cifar10", width=12)
+    assert [s[0].conv1.out_channels for s in m.layers] == [12, 24, 48, 96] and m.fc.in_features == 96
+    assert count_parameters(m) == 395_350
+    assert count_parameters(build_model("resnet18_imagenet", width=17, num_classes=10)) == 793_655
+    # bias-free at width w: the BatchNorm affines dropped are 2 x 75 w (4,800 at w = 64)
+    assert count_parameters(build_model("resnet18_biasfree", width=8, num_classes=10)) == \
+        count_parameters(build_model("resnet18_imagenet", width=8, num_classes=10)) - 2 * 75 * 8
+    logits, feats = m.forward_intermediates(torch.randn(2, 3, 32, 32))
+    assert logits.shape == (2, 10) and [f["output"].shape[1] for f in feats] == [12, 12, 24, 48, 96]
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="width must be a positive integer"):
+            build_model("resnet18_cifar10", width=bad)
+    # width-matched to the eighth-width LScat+skip models: no other width has a closer parameter count
+    lscat = {"cifar10": count_parameters(build_model("lscat_skip_cifar10", widths=CIFAR10_SMALL)),
+             "imagenette": count_parameters(build_model("lscat_skip_imagenet", widths=IMAGENETTE_SMALL,
+                                                        num_classes=10, input_size=112))}
+    assert lscat == {"cifar10": 387_306, "imagenette": 764_986}
+    for ds, name, chosen in (("cifar10", "resnet18_cifar10", RESNET18_WIDTH_CIFAR10_SMALL),
+                             ("imagenette", "resnet18_imagenet", RESNET18_WIDTH_IMAGENETTE_SMALL)):
+        gap = {w: abs(count_parameters(build_model(name, width=w, num_classes=10)) - lscat[ds]) for w in range(4, 33)}
+        assert min(gap, key=gap.get) == chosen, (ds, sorted(gap.items(), key=lambda kv: kv[1])[:3])
+    assert (RESNET18_WIDTH_CIFAR10_SMALL, RESNET18_WIDTH_IMAGENETTE_SMALL) == (12, 17)
+
+
+def test_resnet_imagenet_stem_at_112_px():
+    """The Imagenette baseline's input sizes: the ImageNet stem (stride 4) leaves a 4x4 final map at
+    112 px (3x3 for the 96 px training crops; 7x7 at 224), pooled globally, so any size works."""
+    m = build_model("resnet18_imagenet", width=17, num_classes=10).eval()
+    for size, final in ((112, 4), (96, 3), (224, 7)):
+        _, feats = m.forward_intermediates(torch.randn(1, 3, size, size))
+        assert feats[-1]["output"].shape[1:] == (136, final, final)
+
+
 def test_scat_learns_only_the_head():
     m = build_model("scat_cifar10")
     trainable = {n for n, p in m.named_parameters() if p.requires_grad}
