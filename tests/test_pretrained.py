@@ -100,7 +100,9 @@ def test_wrong_architecture(store):
 def test_resolve_prefers_the_name_then_its_stand_ins(store):
     d, model, card = store
     assert P.SOURCES["lscat_skip_imagenette"] == ("lscat_skip_imagenette", "lscat_skip_imagenette_small")
-    assert P.sources("resnet18_cifar10") == ("resnet18_cifar10",)
+    assert P.sources("resnet18_cifar10") == ("resnet18_cifar10", "resnet18_cifar10_small_long",
+                                             "resnet18_cifar10_small")
+    assert P.sources("lscat_skip_imagenette_small") == ("lscat_skip_imagenette_small",)  # an entry without stand-ins
     assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10"
     assert P.resolve("lscat_skip_imagenette") is None and P.resolve("resnet18_cifar10") is None
     P.save(model, "lscat_skip_cifar10_small", {"build": TINY, "top1": 0.25})
@@ -157,3 +159,45 @@ def test_load_an_explicit_file(store, tmp_path):
         P.load("lscat_skip_cifar10", weights=tmp_path / "none.safetensors")
     with pytest.raises(P.PretrainedError, match="must be a .safetensors file"):
         P.load("lscat_skip_cifar10", weights=d / "lscat_skip_cifar10.json")
+
+
+def test_every_stand_in_is_an_entry_of_the_same_model_and_data():
+    """The stand-ins of each name (SOURCES) build the same architecture family for the same data and
+    classes, and each scattering model's CPU stand-ins have ResNet-18 partners trained with the same
+    recipe but for the model (same data, input size, epochs)."""
+    from core.recipes import make_config
+
+    for name, chain in P.SOURCES.items():
+        assert chain[0] == name and len(set(chain)) == len(chain)
+        for other in chain:
+            e, base = P.ENTRIES[other], P.ENTRIES[name]
+            assert (e.model, e.dataset, e.classes) == (base.model, base.dataset, base.classes), other
+    pairs = {"lscat_skip_cifar10": "resnet18_cifar10", "lscat_skip_imagenette": "resnet18_imagenette"}
+    for lscat, resnet in pairs.items():
+        stand_ins = [n.replace(lscat, resnet) for n in P.SOURCES[lscat][1:]]
+        assert list(P.SOURCES[resnet][1:]) == stand_ins
+        for a, b in zip(P.SOURCES[lscat][1:], stand_ins):
+            ea, eb = P.ENTRIES[a], P.ENTRIES[b]
+            assert ea.input_size == eb.input_size
+            ca, cb = make_config(ea.recipe), make_config(eb.recipe)
+            assert {k for k in ca if ca[k] != cb[k]} == {"name", "model", "build"}, (a, b)
+            assert ca["build"].get("num_classes") == cb["build"].get("num_classes")
+            assert eb.build["width"] < 64 and P.build_untrained(b).width == eb.build["width"]
+
+
+def test_small_resnet_round_trip_and_stand_in(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(P, "PRETRAINED_DIR", tmp_path)
+    assert P.resolve("resnet18_imagenette") is None
+    torch.manual_seed(0)
+    model = P.build_untrained("resnet18_imagenette_small")
+    assert model.width == 17 and model.fc.out_features == 10
+    P.save(model, "resnet18_imagenette_small", {"top1": 0.5}, half=True)
+    assert P.resolve("resnet18_imagenette") == "resnet18_imagenette_small"
+    loaded, card = P.load(P.resolve("resnet18_imagenette"))
+    assert card["build"] == {"num_classes": 10, "width": 17} and card["input_size"] == 112
+    x = P.ENTRIES["resnet18_imagenette_small"].transforms(card)(Image.new("RGB", (160, 160), (200, 30, 90)))
+    assert x.shape == (3, 112, 112)
+    with torch.no_grad():
+        assert torch.allclose(loaded(x[None]), model(x[None]), atol=2e-2)  # fp16-rounded weights
