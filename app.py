@@ -14,10 +14,8 @@ import logging  # noqa: E402
 
 import torch  # noqa: E402
 
-from demo.images import MAX_BYTES  # noqa: E402
 from demo.models import DEFAULT, LSCAT  # noqa: E402
-from demo.panels import EXAMPLES_DIR  # noqa: E402
-from demo.ui import CSS, App, default_threads, theme  # noqa: E402
+from demo.ui import App, default_threads, launch_settings  # noqa: E402
 
 try:
     THREADS = int(os.environ.get("PHASE_COLLAPSE_THREADS") or default_threads(os.cpu_count()))
@@ -40,8 +38,7 @@ def main() -> None:
     app, demo = create_app()
     # The server answers at once; the models are built in the background (the default one first).
     app.store.warm([DEFAULT] + [k for k in LSCAT if k != DEFAULT])
-    demo.launch(max_file_size=MAX_BYTES, allowed_paths=[str(EXAMPLES_DIR)], ssr_mode=False, theme=theme(), css=CSS,
-                footer_links=["api"], show_error=False)
+    demo.launch(**launch_settings())
 
 
 if __name__ == "__main__":

@@ -34,123 +34,12 @@ def _r(a, nd: int = 4):
     return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
 
 
-def message(text: str, height: int = 240) -> dict:
+def message(text: str, height: int = 240, meta: str = "") -> dict:
     """An empty figure that says why it is empty."""
-    return {"data": [], "layout": layout(height=height, xaxis={"visible": False}, yaxis={"visible": False},
+    return {"data": [], "layout": layout(height=height, xaxis={"visible": False}, yaxis={"visible": False}, meta=meta,
                                          annotations=[{"text": text, "showarrow": False, "xref": "paper",
                                                        "yref": "paper", "x": 0.5, "y": 0.5,
                                                        "font": {"size": 15, "color": GREY}}])}
-
-
-# --------------------------------------------------------------------------------------------
-# Layer by layer: one picture strip per column, one row per block
-# --------------------------------------------------------------------------------------------
-
-
-def maps(strips: list[str], columns: list[str], rows: list[str], tile: int, gap: int) -> dict:
-    """Columns of tiles (each strip a JPEG data URI of len(rows) tiles of ``tile`` px, ``gap`` apart),
-    column titles on top, one row label per block on the left."""
-    n = len(rows)
-    width = len(strips) * (tile + gap) - gap
-    height = n * (tile + gap) - gap
-    data = [{"type": "image", "source": s, "x0": i * (tile + gap), "y0": 0, "dx": 1, "dy": 1, "hoverinfo": "skip"}
-            for i, s in enumerate(strips)]
-    centres_x = [i * (tile + gap) + tile / 2 for i in range(len(strips))]
-    centres_y = [r * (tile + gap) + tile / 2 for r in range(n)]
-    lay = layout(
-        height=height + 80, width=width + 180, margin={"l": 170, "r": 10, "t": 70, "b": 10}, dragmode=False,
-        xaxis={"range": [-0.5, width - 0.5], "tickvals": centres_x, "ticktext": columns, "side": "top",
-               "showgrid": False, "zeroline": False, "fixedrange": True, "ticks": "", "tickangle": 0,
-               "tickfont": {"size": 11}},
-        yaxis={"range": [height - 0.5, -0.5], "tickvals": centres_y, "ticktext": rows, "showgrid": False,
-               "zeroline": False, "fixedrange": True, "scaleanchor": "x", "ticks": "", "tickfont": {"size": 11}},
-    )
-    return {"data": data, "layout": lay}
-
-
-# --------------------------------------------------------------------------------------------
-# The phase-shift approximation, layer by layer
-# --------------------------------------------------------------------------------------------
-
-
-def _block_ticks(report: list[dict]) -> dict:
-    return {"tickvals": [r["block"] for r in report],
-            "ticktext": [f"{r['block']}<br>×{r['scale']}" for r in report]}
-
-
-def errors(report: list[dict], single: list[dict], tau: tuple[float, float], k: int = 0,
-           floor: float = 1e-4) -> dict:
-    """Relative error against depth for orientation theta_k, through the network (``report``, from
-    compare_blocks; other orientations in the hover text) and for the wavelet theta_k dilated to each
-    block's scale applied to the image (``single``, the theory, one orientation per block), with the
-    latter's bound sigma_rms |tau|: linear coefficients vs e^{-i xi.tau}(x*psi), and moduli."""
-    if math.hypot(*tau) == 0:
-        return message("τ = 0: the translated image is the original, nothing to compare.", 360)
-    x = [r["block"] for r in report]
-    clip = lambda v: max(v, floor)
-    tau_txt = [f"τ = ({r['tau_block'][1]:.3g}, {r['tau_block'][0]:.3g}) block px" for r in report]
-    pick = lambda values: values[min(k, len(values) - 1)]  # theta_k, clamped to the block's L - 1
-
-    def trace(rows, key, name, color, dash="solid"):
-        y = [clip(pick(r[key])) for r in rows]
-        text = [t + "<br>" + " · ".join(f"θ{i} {v:.3f}" for i, v in enumerate(r[key])) for t, r in zip(tau_txt, rows)]
-        return {"type": "scatter", "mode": "lines+markers", "x": x, "y": _r(y, 5), "name": name, "text": text,
-                "line": {"color": color, "dash": dash, "width": 3 if dash == "solid" else 2},
-                "marker": {"size": 8 if dash == "solid" else 5},
-                "hovertemplate": "%{y:.3f}<br>%{text}<extra>" + name + "</extra>"}
-
-    data = [trace(single, "bound", f"bound σ_rms·|τ| (single wavelet θ{k})", GREY, "dash"),
-            trace(single, "linear_error", "single wavelet: linear", ORANGE, "dot"),
-            trace(single, "modulus_error", "single wavelet: modulus", BLUE, "dot"),
-            trace(report, "linear_error", f"network θ{k}: linear", ORANGE),
-            trace(report, "modulus_error", f"network θ{k}: modulus", BLUE)]
-    lin = [pick(r["linear_error"]) for r in report + single]
-    bound = [pick(r["bound"]) for r in single]
-    lay = layout(height=420, legend={"orientation": "h", "y": -0.28, "x": 0},
-                 margin={"l": 70, "r": 20, "t": 20, "b": 130},
-                 xaxis={"title": {"text": "block (×k: one block pixel = k input pixels)"}, **_block_ticks(report),
-                        "showgrid": False, "zeroline": False},
-                 yaxis={"title": {"text": "relative error (‖·‖ / ‖x∗ψ‖)"}, "type": "log", "gridcolor": "#eee",
-                        "dtick": 1, "exponentformat": "power",
-                        "range": [math.log10(floor), math.log10(1.5 * max(2.0, *bound, *lin))]})
-    return {"data": data, "layout": lay}
-
-
-def phases(report: list[dict], highlight: int | None = None) -> dict:
-    """Measured phase shift against the predicted -xi.tau, one point per (block, orientation)."""
-    n = len(report)
-    data = [{"type": "scatter", "mode": "lines", "x": [-math.pi, math.pi], "y": [-math.pi, math.pi],
-             "line": {"color": GREY, "dash": "dot"}, "name": "measured = predicted", "hoverinfo": "skip"}]
-    for r in report:
-        L = len(r["predicted_phase"])
-        shade = 0.25 + 0.75 * (r["block"] / max(n - 1, 1))
-        size = [13 if k == highlight else 8 for k in range(L)]
-        data.append({
-            "type": "scatter", "mode": "markers", "x": _r(r["predicted_phase"]), "y": _r(r["measured_phase"]),
-            "name": f"block {r['block']} (×{r['scale']})",
-            "marker": {"size": size, "color": f"rgba(47,120,183,{shade:.2f})", "line": {"width": 1, "color": "white"}},
-            "text": [f"block {r['block']}, θ{k}, τ = ({r['tau_block'][1]:.3g}, {r['tau_block'][0]:.3g}) block px"
-                     f"<br>linear error {r['linear_error'][k]:.2f}" for k in range(L)],
-            "hovertemplate": "%{text}<br>predicted %{x:.2f} rad<br>measured %{y:.2f} rad<extra></extra>",
-        })
-    ticks = {"tickvals": _r([-math.pi, -math.pi / 2, 0, math.pi / 2, math.pi]),
-             "ticktext": ["−π", "−π/2", "0", "π/2", "π"], "range": [-3.4, 3.4], "zeroline": False, "gridcolor": "#eee"}
-    lay = layout(height=380, showlegend=True, legend={"font": {"size": 11}},
-                 xaxis={"title": {"text": "predicted phase shift −ξ·τ (rad)"}, **ticks},
-                 yaxis={"title": {"text": "measured phase shift (rad)"}, "scaleanchor": "x", **ticks})
-    return {"data": data, "layout": lay}
-
-
-def feature_changes(report: list[dict]) -> dict:
-    """For a network without wavelets (the ResNet baseline): relative change of each stage's output."""
-    x = [r["block"] for r in report]
-    y = [max(r["feature_change"], 1e-4) for r in report]
-    data = [{"type": "scatter", "mode": "lines+markers", "x": x, "y": _r(y, 5), "name": "‖f(τx) − f(x)‖ / ‖f(x)‖",
-             "line": {"color": GREEN, "width": 3}, "marker": {"size": 8}}]
-    lay = layout(height=380, showlegend=True, legend={"orientation": "h", "y": -0.25},
-                 xaxis={"title": {"text": "stage (0 = stem)"}, "tickvals": x},
-                 yaxis={"title": {"text": "relative change of the feature maps"}, "type": "log"})
-    return {"data": data, "layout": lay}
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,8 +104,9 @@ def relu(x: np.ndarray, parts: dict, threshold: float) -> dict:
     for xpos, sym in ((0.315, "="), (0.685, "+")):
         lay["annotations"].append({"text": f"<b>{sym}</b>", "x": xpos, "y": 0.5, "xref": "paper", "yref": "paper",
                                    "showarrow": False, "font": {"size": 30}})
-    lay["annotations"].append({"text": f"λ = {threshold:g}", "x": 0, "y": 1.08, "xref": "paper", "yref": "paper",
-                               "showarrow": False, "xanchor": "left", "font": {"color": GREY}})
+    # top right: the top left is under gr.Plot's own label
+    lay["annotations"].append({"text": f"bias λ = {threshold:g}", "x": 1, "y": 1.1, "xref": "paper", "yref": "paper",
+                               "showarrow": False, "xanchor": "right", "font": {"color": GREY, "size": 13}})
     return {"data": data, "layout": lay}
 
 

@@ -1,7 +1,12 @@
-"""From pipeline results to the figures and texts the UI shows (no measurements are made here)."""
+"""From pipeline results to the pictures, HTML and figures the UI shows (no measurements are made here).
+
+The maps are HTML: one small WebP per map at its own resolution, scaled by the page (pixelated when
+magnified), labels as text and legends as CSS gradients. The original's columns and the translated
+image's columns are two separate pieces, so that a translation sends only the latter."""
 
 from __future__ import annotations
 
+import html
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -13,18 +18,19 @@ from PIL import Image
 from core import explain
 from core.data import to_tensor
 from core.models import CIFAR10, IMAGENET
-from demo import figures, render
+from demo import charts, figures, render
+from demo.inputs import Settings
 from demo.models import DemoModel
-from demo.pipeline import Comparison, Original, top_k
+from demo.pipeline import Comparison, Original, Shown, adapter, top_k
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 # (file, caption) in gallery order; sources and licences in examples/LICENSES.md.
 EXAMPLES = [("cat.jpg", "cat"), ("horse.jpg", "horse (drawing)"), ("rocket.jpg", "rocket"), ("coffee.jpg", "coffee"),
             ("astronaut.jpg", "astronaut"), ("grass.jpg", "grass"), ("gravel.jpg", "gravel"), ("brick.jpg", "brick")]
 TEXTURES = ("grass", "gravel", "brick")
-GAP = 4
-COLUMNS = ["|x∗ψθ|<br>original", "|x∗ψθ|<br>translated", "difference<br>(transl. − orig.)",
-           "phase<br>original", "phase<br>translated"]
+PICTURE = 200  # px, the first view's original and translated pictures
+FILTER_NAMES = {"standard": "standard J = 1 filters, subsampled by 2", "psi1": "ψ₁ filters, not subsampled",
+                "psi3/2": "ψ₃⁄₂ filters, subsampled by 2"}
 
 
 def example_path(name: str) -> str:
@@ -32,90 +38,152 @@ def example_path(name: str) -> str:
 
 
 def tile_size(dm: DemoModel) -> int:
-    return 72 if dm.size <= 64 else 80
+    return 64 if dm.size <= 128 else 80
 
 
-def _blank(size: int) -> np.ndarray:
-    return np.full((size, size, 3), 242.0)
+def token(s: Settings, image_key: str) -> str:
+    """What an update shows, written into each of its pictures and figures (data-state / layout.meta):
+    the browser test and bench/bench_browser.py wait for it."""
+    return f"dx={s.dx:g};dy={s.dy:g};k={s.orientation};ch={s.channel};{s.boundary};{s.model};{image_key}"
 
 
-def _selection(dm: DemoModel, orig: Original, k: int, rank: int) -> list[dict]:
-    """Per block: the channel and orientation shown, the original's maps and its colour scale."""
-    rows = []
+def _lossless_max(dm: DemoModel) -> int:
+    return 32 * 32 if dm.size <= 64 else 16 * 16  # map pixels encoded losslessly (see render.webp_uri)
+
+
+def _img(dm: DemoModel, rgb: np.ndarray, size: int, display: int | None = None, alt: str = "") -> str:
+    """A picture as <img>: brought down to ``size`` if larger, shown at ``display`` (default ``size``) px."""
+    display = display or size
+    h, w = rgb.shape[:2]
+    if h > size:
+        rgb, h, w = render.resize(rgb, size), size, size
+    uri = render.webp_uri(rgb, lossless=h * w <= _lossless_max(dm), quality=80 if alt else 75)
+    cls = ' class="pc-x"' if h < display else ""  # magnified maps stay pixelated: one map pixel, one square
+    return f'<img{cls} src="{uri}" width="{display}" height="{display}" alt="{alt}">'
+
+
+# --------------------------------------------------------------------------------------------
+# The first view: original and translated pictures
+# --------------------------------------------------------------------------------------------
+
+
+def picture_html(dm: DemoModel | None, pic: np.ndarray | None, caption: str, state: str = "") -> str:
+    """The network's input as a picture (or, without one, the caption alone, e.g. why there is none)."""
+    if pic is None:
+        return f'<figure class="pc-pic" data-state="{state}"><div class="pc-empty">{caption}</div></figure>'
+    img = _img(dm, pic * 255, max(PICTURE, pic.shape[0]), PICTURE, "picture")
+    return f'<figure class="pc-pic" data-state="{state}">{img}<figcaption>{caption}</figcaption></figure>'
+
+
+def original_picture(dm: DemoModel, orig: Original, name: str, state: str) -> str:
+    return picture_html(dm, orig.picture, f"{html.escape(name)} · {dm.size}×{dm.size} px, what the network sees", state)
+
+
+def translated_picture(dm: DemoModel, comp: Comparison, s: Settings, state: str) -> str:
+    how = "circular Fourier shift" if s.boundary == "circular" else "zero-padded"
+    return picture_html(dm, comp.branch.picture, f"moved by dx = {s.dx:g}, dy = {s.dy:g} px ({how})", state)
+
+
+# --------------------------------------------------------------------------------------------
+# Layer by layer: the maps
+# --------------------------------------------------------------------------------------------
+
+
+def _selection(dm: DemoModel, orig: Original, k: int, rank: int) -> list[tuple[Shown, float, str]]:
+    """Per block: the map shown, its colour range (the original's), and the row label."""
+    ad, rows = adapter(dm), []
     for j, blk in enumerate(orig.blocks):
-        if dm.is_scattering:
-            C, L, H, W = blk["wavelet"].shape
-            kk = min(k, L - 1)
-            ch = int(orig.ranking(j, kk)[min(rank, C - 1)])
-            a = blk["wavelet"][ch, kk].numpy()
+        s = ad.select(orig, j, k, rank)
+        H, W = s.original.shape
+        if ad.complex:
             info = blk["info"]
-            label = (f"<b>block {j}</b> · {H}×{W} (×{info.scale * info.filters.stride})<br>"
-                     f"ch {ch}/{C} · θ{kk} {math.degrees(info.filters.psi[kk].theta):.0f}°")
+            label = (f"<b>block {j}</b> · {H}×{W} map<br>1 map px = {info.scale * info.filters.stride} input px<br>"
+                     f"ch {s.channel}/{s.channels} · θ{s.k} {math.degrees(info.filters.psi[s.k].theta):.0f}°")
         else:
-            C, H, W = blk["output"].shape
-            kk, ch = 0, int(orig.ranking(j, 0)[min(rank, C - 1)])
-            a = blk["output"][ch].numpy()
-            label = f"<b>{'stem' if j == 0 else f'stage {j}'}</b> · {H}×{W} px<br>channel {ch} of {C} (real: no phase)"
-        rows.append({"k": kk, "ch": ch, "a": a, "vmax": render.robust_max(a), "label": label})
+            label = (f"<b>{'stem' if j == 0 else f'stage {j}'}</b> · {H}×{W} map<br>channel {s.channel} of "
+                     f"{s.channels}<br>(real: no phase)")
+        rows.append((s, render.robust_max(s.original), label))
     return rows
 
 
-def _strip(tiles: list[np.ndarray], size: int) -> str:
-    return render.jpeg_uri(render.stack([render.tile(t, size) for t in tiles], GAP))
+def _header(cells: list[str], labels: bool) -> str:
+    head = '<div class="pc-l"></div>' if labels else ""
+    return f'<div class="pc-r pc-h">{head}{"".join(f"<div>{c}</div>" for c in cells)}</div>'
 
 
-def _original_strips(dm: DemoModel, orig: Original, k: int, rank: int, size: int) -> dict:
-    """The original's columns, cached on the Original (they do not depend on the translation)."""
-    key = ("strips", k, rank)
-    if key not in orig.renders:
-        sel = _selection(dm, orig, k, rank)
-        blank = _blank(size)
-        if dm.is_scattering:
-            mod = [render.modulus_rgb(np.abs(r["a"]), r["vmax"]) for r in sel]
-            phase = [render.phase_rgb(r["a"], r["vmax"]) for r in sel]
-        else:
-            mod = [render.signed_rgb(r["a"], r["vmax"]) for r in sel]
-            phase = [blank for _ in sel]
-        wheel = render.phase_wheel(size) if dm.is_scattering else blank
-        while len(orig.renders) >= 16:  # bounded: a few display choices per image
-            orig.renders.pop(next(iter(orig.renders)))
-        orig.renders[key] = {"sel": sel, "modulus": _strip([orig.picture * 255] + mod, size),
-                             "phase": _strip([wheel] + phase, size)}
-    return orig.renders[key]
+def _grid(rows: list[list[str]], header: str, size: int, state: str, labels: list[str] | None = None) -> str:
+    body = "".join(f'<div class="pc-r">{f"<div class=pc-l>{labels[i]}</div>" if labels else ""}{"".join(r)}</div>'
+                   for i, r in enumerate(rows))
+    return f'<div class="pc-maps" data-state="{state}" style="--t:{size}px">{header}{body}</div>'
 
 
-def maps_figure(dm: DemoModel, orig: Original, comp: Comparison, k: int, rank: int) -> dict:
-    """One row per block: moduli of the original and translated image, their difference, and the
-    phases (hue) with brightness = modulus, all on the original's colour scale. Top row: the input."""
-    size = tile_size(dm)
-    cached = _original_strips(dm, orig, k, rank, size)
-    sel = cached["sel"]
+def _legend(css: str, round_: bool = False) -> str:
+    return f'<span class="pc-key{" pc-wheel" if round_ else ""}" style="background:{css}"></span>'
+
+
+SEQ, DIV = render.css_ramp(render.SEQUENTIAL), render.css_ramp(render.DIVERGING)
+
+
+def _shown(dm: DemoModel, orig: Original, s: Settings):
+    return orig.rendered(("selection", s.orientation, s.channel), lambda: _selection(dm, orig, s.orientation,
+                                                                                     s.channel))
+
+
+def original_maps(dm: DemoModel, orig: Original, s: Settings, state: str) -> str:
+    """Row labels and the original's columns (cached on the Original per orientation and channel)."""
+    def make():
+        size, ad, sel = tile_size(dm), adapter(dm), _shown(dm, orig, s)
+        rows = [[_img(dm, orig.picture * 255, size, alt="input"), '<div class="pc-blank"></div>']]
+        for sh, vmax, _ in sel:
+            a = sh.original
+            rows.append([_img(dm, render.modulus_rgb(np.abs(a), vmax), size), _img(dm, render.phase_rgb(a, vmax), size)]
+                        if ad.complex else [_img(dm, render.signed_rgb(a, vmax), size), '<div class="pc-blank"></div>'])
+        cells = ([f"|x∗ψθ| original{_legend(SEQ)}", f"phase original{_legend(render.PHASE_WHEEL_CSS, True)}"]
+                 if ad.complex else [f"feature map original{_legend(DIV)}", "no phase"])
+        labels = [f"<b>input</b> · {dm.size}×{dm.size} px"] + [lab for *_, lab in sel]
+        return _grid(rows, _header(cells, True), size, STATE, labels)
+
+    return orig.rendered(("maps", s.orientation, s.channel), make).replace(STATE, state, 1)
+
+
+STATE = "__STATE__"  # placeholder for the update's state in the cached HTML
+
+
+def translated_maps(dm: DemoModel, orig: Original, comp: Comparison, s: Settings, state: str) -> str:
+    """The translated image's columns, on the original's colour scale: modulus, phase, modulus change."""
+    size, ad = tile_size(dm), adapter(dm)
     diff = (comp.branch.picture - orig.picture).mean(-1)
-    mod_t = [comp.branch.picture * 255]
-    diff_t = [render.signed_rgb(diff, max(float(np.abs(diff).max()), 1e-3))]
-    phase_t = [render.scale_bars(size) if dm.is_scattering else _blank(size)]
-    for r, blk in zip(sel, comp.branch.blocks):
-        if dm.is_scattering:
-            b = blk["wavelet"][r["ch"], r["k"]].numpy()
-            mod_t.append(render.modulus_rgb(np.abs(b), r["vmax"]))
-            diff_t.append(render.signed_rgb(np.abs(b) - np.abs(r["a"]), r["vmax"]))
-            phase_t.append(render.phase_rgb(b, r["vmax"]))
+    rows = [[_img(dm, comp.branch.picture * 255, size, alt="input"), '<div class="pc-blank"></div>',
+             _img(dm, render.signed_rgb(diff, max(float(np.abs(diff).max()), 1e-3)), size)]]
+    for (sh, vmax, _), blk in zip(_shown(dm, orig, s), comp.branch.blocks):
+        b = ad.map(blk, sh)
+        if ad.complex:
+            rows.append([_img(dm, render.modulus_rgb(np.abs(b), vmax), size), _img(dm, render.phase_rgb(b, vmax), size),
+                         _img(dm, render.signed_rgb(np.abs(b) - np.abs(sh.original), vmax), size)])
         else:
-            b = blk["output"][r["ch"]].numpy()
-            mod_t.append(render.signed_rgb(b, r["vmax"]))
-            diff_t.append(render.signed_rgb(b - r["a"], r["vmax"]))
-            phase_t.append(_blank(size))
-    strips = [cached["modulus"], _strip(mod_t, size), _strip(diff_t, size), cached["phase"], _strip(phase_t, size)]
-    labels = [f"<b>input</b> · {dm.size}×{dm.size} px"] + [r["label"] for r in sel]
-    columns = COLUMNS if dm.is_scattering else ["feature map<br>original", "feature map<br>translated",
-                                                "difference", "—", "—"]
-    return figures.maps(strips, columns, labels, size, GAP)
+            rows.append([_img(dm, render.signed_rgb(b, vmax), size), '<div class="pc-blank"></div>',
+                         _img(dm, render.signed_rgb(b - sh.original, vmax), size)])
+    cells = ([f"|x∗ψθ| translated{_legend(SEQ)}", f"phase translated{_legend(render.PHASE_WHEEL_CSS, True)}",
+              f"|x∗ψθ| change{_legend(DIV)}"] if ad.complex
+             else [f"feature map translated{_legend(DIV)}", "no phase", f"change{_legend(DIV)}"])
+    return _grid(rows, _header(cells, False), size, state)
+
+
+def maps_html(dm: DemoModel, orig: Original, comp: Comparison, s: Settings, state: str) -> str:
+    """Both halves side by side: what the API returns as "maps"."""
+    return (f'<div class="pc-pair">{original_maps(dm, orig, s, state)}'
+            f'{translated_maps(dm, orig, comp, s, state)}</div>')
+
+
+# --------------------------------------------------------------------------------------------
+# Predictions and the two charts
+# --------------------------------------------------------------------------------------------
 
 
 def predictions(dm: DemoModel, orig: Original, comp: Comparison) -> tuple[dict, dict, str, dict]:
     """gr.Label values for both images, the 'did the top class change' line, and the numbers."""
     a, b = top_k(orig.probs, dm.classes), top_k(comp.branch.probs, dm.classes)
-    label = lambda t: {"label": t[0][0], "confidences": [{"label": c, "confidence": round(p, 4)} for c, p in t]}
+    label = lambda t: {c: round(p, 4) for c, p in t}  # what gr.Label takes
     changed = a[0][0] != b[0][0]
     line = (f"**Top class changed:** {a[0][0]} → {b[0][0]}" if changed
             else f"**Top class unchanged:** {a[0][0]} ({100 * a[0][1]:.1f}% → {100 * b[0][1]:.1f}%)")
@@ -124,12 +192,66 @@ def predictions(dm: DemoModel, orig: Original, comp: Comparison) -> tuple[dict, 
     return label(a), label(b), line, {"original_top5": a, "translated_top5": b, "top_class_changed": changed}
 
 
-def analysis_figures(dm: DemoModel, comp: Comparison, single: list[dict] | None, tau: tuple[float, float],
-                     k: int) -> tuple[dict, dict]:
-    if not dm.is_scattering:
-        return (figures.feature_changes(comp.report) if math.hypot(*tau) else figures.message("τ = 0"),
-                figures.message("ResNet-18 has no wavelet filters: no phases to compare.", 380))
-    return figures.errors(comp.report, single, tau, k), figures.phases(comp.report, k)
+def analysis_charts(dm: DemoModel, comp: Comparison, single: list[dict] | None, s: Settings,
+                    state: str) -> tuple[str, str]:
+    """The error chart and the phase chart (SVG in HTML, demo/charts.py)."""
+    if not adapter(dm).complex:
+        return (charts.feature_changes(comp.report, state) if math.hypot(*s.tau)
+                else charts.message("τ = 0: nothing to compare.", state, charts.ERRORS_TITLE),
+                charts.message("ResNet-18 has no wavelet filters: no phases to compare.", state, charts.PHASES_TITLE))
+    return (charts.errors(comp.report, single, s.tau, s.orientation, state=state),
+            charts.phases(comp.report, s.orientation, state=state))
+
+
+# --------------------------------------------------------------------------------------------
+# Captions: what each plot shows, for the boundary mode in use
+# --------------------------------------------------------------------------------------------
+
+def total_stride(dm: DemoModel) -> int:
+    info = dm.model.block_info[-1]
+    return info.scale * info.filters.stride
+
+
+def errors_caption(dm: DemoModel, boundary: str) -> str:
+    if not adapter(dm).complex:
+        return ("Relative change ‖f(τ·x) − f(x)‖ / ‖f(x)‖ of each stage's feature maps: a ResNet has no wavelets, "
+                "hence no phase to compare.")
+    head = ("Orange: (τ·x)∗ψ against the phase-shifted e<sup>−iξ·τ</sup>(x∗ψ); blue: |(τ·x)∗ψ| against |x∗ψ|. "
+            "**Dotted**: each block's wavelet alone, dilated to input pixels and applied to the image; **solid**: the "
+            "network's own blocks; light grey: the bound σ<sub>rms</sub>|τ| for a shift of each block's own input. ")
+    if boundary == "circular":
+        return head + (
+            "The dotted curves stay under their dashed bound and fall with depth. The solid ones can rise above "
+            "the grey line: block j sees the subsampled output of block j−1, and a shift of τ input pixels is a "
+            "shift of that grid only when τ is a multiple of its pixel (the maps' \"1 map px\" of the row above); "
+            f"otherwise the subsampling aliases. Try dx = {total_stride(dm)} (the total stride): every block's input "
+            "then moves by whole pixels and the solid curves fall under the grey line.")
+    return head + ("**Zero padding**: what leaves the frame is lost and zeros come in, which no phase shift "
+                   "describes. The bounds hold for circular shifts only; here the curves can cross them, most for "
+                   "the deep blocks, whose wide filters reach the border from everywhere.")
+
+
+def phases_caption(boundary: str) -> str:
+    tail = ("" if boundary == "circular" else " With zero padding the border adds its own, unpredicted change, so "
+            "points scatter more.")
+    return ("Each point is one block and orientation, at the height of its measured phase shift angle Σ "
+            "(τ·x)∗ψ · conj(x∗ψ). **Hollow**: placed at the wavelet's prediction −ξ·τ; **filled**: at −ω̄·τ, where "
+            "ω̄ is the mean frequency of x∗ψ (its power spectrum's centroid). Natural images have most of their "
+            "energy at low frequencies, so x∗ψ oscillates below ξ and the measured shift is smaller than −ξ·τ: "
+            "the filled points lie nearer the diagonal, block 0's on it; deeper blocks stray because their inputs "
+            "are subsampled. Darker = deeper; the selected θ is larger." + tail)
+
+
+def maps_caption(boundary: str) -> str:
+    if boundary == "circular":
+        return ("Each row: one block's channel and orientation θ, the original and the translated image on the "
+                "same colour scale. For a shift of a pixel or less the moduli change little, and less with depth, "
+                "while the phases (hue; brightness = modulus) rotate. Last column: translated minus original "
+                "modulus (orange −, blue +).")
+    return ("Each row: one block's channel and orientation θ, the original and the translated image on the same "
+            "colour scale. Zero padding: the edge that enters is black, so the maps change along the border at "
+            "every depth; the deepest maps, a few pixels wide, change visibly for shifts of a pixel or more. "
+            "Last column: translated minus original modulus (orange −, blue +).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,10 +268,10 @@ def morlet_figure(model_key: str, block: int, k: int) -> tuple[dict, str]:
     fs, scale = layers[min(max(block, 0), len(layers) - 1)]
     k = min(max(k, 0), fs.L - 1)
     v = explain.morlet_view(fs, k, scale)
-    text = (f"Block {min(block, len(layers) - 1)} ({fs.name}, one block pixel = {scale} input px), orientation θ{k} = "
-            f"{math.degrees(v.theta):.0f}°: **ξ = ({v.xi[0]:.3f}, {v.xi[1]:.3f}) rad/px** (|ξ| = "
-            f"{math.hypot(*v.xi):.3f}, wavelength {v.wavelength:.1f} px), **σ = {v.sigma:.2f} px** envelope, "
-            f"spectral bandwidth σ_rms = {v.bandwidth:.3f} rad/px. All in input pixels.")
+    text = (f"Block {min(block, len(layers) - 1)} ({FILTER_NAMES.get(fs.name, fs.name)}; one block pixel = {scale} "
+            f"input px), orientation θ{k} = {math.degrees(v.theta):.0f}°: **ξ = ({v.xi[0]:.3f}, {v.xi[1]:.3f}) "
+            f"rad/px** (|ξ| = {math.hypot(*v.xi):.3f}, wavelength {v.wavelength:.1f} px), **σ = {v.sigma:.2f} px** "
+            f"envelope, spectral bandwidth σ_rms = {v.bandwidth:.3f} rad/px. All in input pixels.")
     return figures.morlet(v), text
 
 

@@ -2,11 +2,15 @@
 one translation -> the translated branch and its comparison with the original (cached per tau).
 
 The measurements themselves are ``core.analysis`` / ``core.explain``; this module only decides what
-to compute, caches it, and keeps the memory bounded (LRU caches of a few entries)."""
+to compute, caches it, and keeps the memory bounded (LRU caches of a few entries). What differs
+between a learned scattering network (complex wavelet coefficients per block) and a network of real
+feature maps (the ResNet-18 baselines) lives in two small adapters, :class:`Scattering` and
+:class:`Features`, each with ``forward`` / ``prepare`` / ``compare`` / ``select``; the rest of the
+demo asks ``adapter(dm)`` instead of testing the model's type. Settings are checked by
+``demo.inputs.parse`` before they reach this module."""
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections import OrderedDict
@@ -20,10 +24,8 @@ from core.analysis import block_spectra, compare_blocks, translate, wavelet_padd
 from core.data import center_square, denormalize, normalize, to_tensor
 from core.explain import DilatedBank, channel_ranking, feature_change, network_filters
 from demo.images import ImageError, load_image
+from demo.inputs import MAX_SHIFT, MODES  # noqa: F401  (re-exported: demo.invariance imports MODES here)
 from demo.models import DemoModel
-
-MODES = ("circular", "zero")
-MAX_SHIFT = 32.0  # pixels, either axis
 
 
 class LRU:
@@ -47,6 +49,10 @@ class LRU:
                 self._d.popitem(last=False)
         return value
 
+    def get_or_make(self, key, make):
+        hit = self.get(key)
+        return hit if hit is not None else self.put(key, make())
+
     def __len__(self):
         return len(self._d)
 
@@ -54,7 +60,8 @@ class LRU:
 @dataclass
 class Branch:
     """What one forward pass leaves: the input (normalized, and as a picture), class probabilities,
-    and per block the wavelet coefficients x * psi_theta (C, L, H, W) or the real feature maps."""
+    and per block the wavelet coefficients x * psi_theta (C, L, H, W) or the real feature maps
+    (C, H, W), for the one image of the batch."""
 
     x: torch.Tensor
     picture: np.ndarray  # (S, S, 3) in [0, 1]
@@ -69,7 +76,7 @@ class Original(Branch):
     bank: DilatedBank | None = None
     bank_ref: dict | None = None  # single dilated wavelets on the gray image (DilatedBank.reference)
     _rankings: dict = field(default_factory=dict)
-    renders: dict = field(default_factory=dict)  # pictures of the original, per display choice
+    renders: LRU = field(default_factory=lambda: LRU(16))  # pictures of the original, per display choice
 
     def ranking(self, j: int, k: int) -> torch.Tensor:
         key = (j, k)
@@ -79,6 +86,10 @@ class Original(Branch):
                                    else b["output"].square().sum(dim=(-2, -1)).argsort(descending=True))
         return self._rankings[key]
 
+    def rendered(self, key, make):
+        """A picture of this image for one display choice, made once (bounded: a few choices per image)."""
+        return self.renders.get_or_make(key, make)
+
 
 @dataclass
 class Comparison:
@@ -87,27 +98,90 @@ class Comparison:
     single: dict = field(default_factory=dict)  # orientation k -> DilatedBank.errors for it (the theory)
 
 
+@dataclass(frozen=True)
+class Shown:
+    """One block's map as displayed: orientation k (-1: none), channel (of ``channels``), the original's map."""
+
+    k: int
+    channel: int
+    channels: int
+    original: np.ndarray  # complex (H, W) for a scattering block, real for a feature map
+
+
 def picture(x: torch.Tensor) -> np.ndarray:
     """Normalized (1, 3, S, S) -> (S, S, 3) picture in [0, 1] (what the network sees)."""
     return denormalize(x[0].float()).clamp(0, 1).permute(1, 2, 0).numpy()
 
 
-ORIGINAL_KEYS = ("wavelet", "modulus", "input")  # the translated branch needs the wavelets only
+class Scattering:
+    """A learned scattering network: per block the complex coefficients x * psi_theta (C, L, H, W)."""
+
+    complex = True
+    ORIGINAL_KEYS = ("wavelet", "modulus", "input")  # "input" only for the spectra, then dropped
+
+    def forward(self, dm: DemoModel, x: torch.Tensor, mode: str, original: bool):
+        # the wavelets padded as the boundary mode says: on the torus for circular shifts (exact
+        # equivariance), reflect (the reference) otherwise
+        with wavelet_padding(dm.model, "circular" if mode == "circular" else "reflect"):
+            logits, inter = dm.model.forward_intermediates(x, keys=self.ORIGINAL_KEYS if original else ("wavelet",))
+        return logits, [{k: (v[0] if k in ("wavelet", "modulus") else v) for k, v in d.items()} for d in inter]
+
+    def prepare(self, pipeline: Pipeline, dm: DemoModel, orig: Original) -> None:
+        orig.spectra = block_spectra(orig.blocks)  # reads each block's "input" (batched)
+        for b in orig.blocks:
+            b.pop("input")
+        orig.bank = pipeline.bank(dm)
+        orig.bank_ref = orig.bank.reference(orig.x[0].double().mean(0))
+
+    def compare(self, orig: Original, blocks: list[dict], tau) -> list[dict]:
+        # compare_blocks takes batched intermediates: the views [None] cost nothing
+        return compare_blocks([{"wavelet": a["wavelet"][None], "modulus": a["modulus"][None], "info": a["info"]}
+                               for a in orig.blocks], [{"wavelet": b["wavelet"][None]} for b in blocks], tau,
+                              spectra=orig.spectra)
+
+    def select(self, orig: Original, j: int, k: int, rank: int) -> Shown:
+        C, L = orig.blocks[j]["wavelet"].shape[:2]
+        kk = min(k, L - 1)
+        ch = int(orig.ranking(j, kk)[min(rank, C - 1)])
+        a = orig.blocks[j]["wavelet"][ch, kk].numpy()
+        return Shown(kk, ch, C, a)
+
+    def map(self, block: dict, s: Shown) -> np.ndarray:
+        return block["wavelet"][s.channel, s.k].numpy()
 
 
-def _forward(dm: DemoModel, x: torch.Tensor, mode: str, lock: threading.Lock,
-             keys=ORIGINAL_KEYS) -> tuple[torch.Tensor, list[dict]]:
-    """Logits and the per-block intermediates ``keys``, the wavelets padded as the boundary mode
-    says: on the torus for circular shifts (exact equivariance), reflect (the reference) otherwise."""
-    with lock, torch.inference_mode():
-        if dm.is_scattering:
-            with wavelet_padding(dm.model, "circular" if mode == "circular" else "reflect"):
-                logits, inter = dm.model.forward_intermediates(x, keys=keys)
-            blocks = [{k: (v[0] if k in ("wavelet", "modulus") else v) for k, v in d.items()} for d in inter]
-        else:
-            logits, inter = dm.model.forward_intermediates(x)
-            blocks = [{"output": d["output"][0]} for d in inter]
-    return logits[0].float().softmax(-1), blocks
+class Features:
+    """A network of real feature maps (the ResNet-18 baselines): per stage its output (C, H, W)."""
+
+    complex = False
+
+    def forward(self, dm: DemoModel, x: torch.Tensor, mode: str, original: bool):
+        logits, inter = dm.model.forward_intermediates(x)
+        return logits, [{"output": d["output"][0]} for d in inter]
+
+    def prepare(self, pipeline: Pipeline, dm: DemoModel, orig: Original) -> None:
+        pass
+
+    def compare(self, orig: Original, blocks: list[dict], tau) -> list[dict]:
+        changes = feature_change([{"output": a["output"][None]} for a in orig.blocks],
+                                 [{"output": b["output"][None]} for b in blocks])
+        return [{"block": j, "feature_change": c} for j, c in enumerate(changes)]
+
+    def select(self, orig: Original, j: int, k: int, rank: int) -> Shown:
+        C = orig.blocks[j]["output"].shape[0]
+        ch = int(orig.ranking(j, 0)[min(rank, C - 1)])
+        a = orig.blocks[j]["output"][ch].numpy()
+        return Shown(-1, ch, C, a)
+
+    def map(self, block: dict, s: Shown) -> np.ndarray:
+        return block["output"][s.channel].numpy()
+
+
+SCATTERING, FEATURES = Scattering(), Features()
+
+
+def adapter(dm: DemoModel) -> Scattering | Features:
+    return SCATTERING if hasattr(dm.model, "block_info") else FEATURES
 
 
 class Pipeline:
@@ -127,8 +201,7 @@ class Pipeline:
             raise ImageError("This image is no longer on the server (uploads are deleted after an hour): "
                              "upload it again.") from None
         stamp = (path, st.st_size, st.st_mtime_ns)
-        hit = self._digests.get(stamp)
-        return hit if hit is not None else self._digests.put(stamp, pretrained.sha256(path))
+        return self._digests.get_or_make(stamp, lambda: pretrained.sha256(path))
 
     def bank(self, dm: DemoModel) -> DilatedBank:
         key = (dm.model.config, dm.size)
@@ -136,10 +209,13 @@ class Pipeline:
             self._banks[key] = DilatedBank(network_filters(dm.model.config), dm.size, dm.size)
         return self._banks[key]
 
+    def _forward(self, dm: DemoModel, x: torch.Tensor, mode: str, original: bool):
+        with self.store.run_locks[dm.key], torch.inference_mode():
+            logits, blocks = adapter(dm).forward(dm, x, mode, original)
+        return logits[0].float().softmax(-1), blocks
+
     def original(self, path: str, model_key: str, mode: str) -> tuple[DemoModel, tuple, Original, bool]:
         """The model, the cache key, the original branch, and whether it was computed now (not cached)."""
-        if mode not in MODES:
-            raise ValueError(f"boundary mode must be one of {MODES}, got {mode!r}")
         dm = self.store.get(model_key)
         key = (model_key, mode, self.digest(path))
         hit = self.originals.get(key)
@@ -147,37 +223,20 @@ class Pipeline:
             return dm, key, hit, False
         img, notes = load_image(path, target=dm.size)
         x = normalize(to_tensor(center_square(img, dm.size)))[None]
-        probs, blocks = _forward(dm, x, mode, self.store.run_locks[model_key])
+        probs, blocks = self._forward(dm, x, mode, original=True)
         orig = Original(x, picture(x), probs, blocks, notes)
-        if dm.is_scattering:
-            orig.spectra = block_spectra([{"info": b["info"], "input": b["input"]} for b in blocks])
-            for b in blocks:
-                b.pop("input")  # only needed for the spectra
-            orig.bank = self.bank(dm)
-            gray = x[0].double().mean(0)
-            orig.bank_ref = orig.bank.reference(gray)
+        adapter(dm).prepare(self, dm, orig)
         return dm, key, self.originals.put(key, orig), True
 
     def shifted(self, dm: DemoModel, key: tuple, orig: Original, tau: tuple[float, float], mode: str) -> Comparison:
-        for t in tau:
-            if not math.isfinite(t) or abs(t) > MAX_SHIFT:
-                raise ValueError(f"shifts must be finite and at most {MAX_SHIFT:g} pixels, got {tau}")
-        tkey = (key, float(tau[0]), float(tau[1]))
-        hit = self.translated.get(tkey)
-        if hit is not None:
-            return hit
-        xs = translate(orig.x, tau, mode)
-        probs, blocks = _forward(dm, xs, mode, self.store.run_locks[dm.key], keys=("wavelet",))
-        branch = Branch(xs, picture(xs), probs, blocks)
-        if dm.is_scattering:
-            report = compare_blocks([{"wavelet": b["wavelet"][None], "modulus": b["modulus"][None], "info": b["info"]}
-                                     for b in orig.blocks],
-                                    [{"wavelet": b["wavelet"][None]} for b in blocks], tau, spectra=orig.spectra)
-        else:
-            changes = feature_change([{"output": b["output"][None]} for b in orig.blocks],
-                                     [{"output": b["output"][None]} for b in blocks])
-            report = [{"block": j, "feature_change": c} for j, c in enumerate(changes)]
-        return self.translated.put(tkey, Comparison(branch, report))
+        """The translated branch and its comparison with the original (tau checked by demo.inputs.parse)."""
+        def make():
+            xs = translate(orig.x, tau, mode)
+            probs, blocks = self._forward(dm, xs, mode, original=False)
+            branch = Branch(xs, picture(xs), probs, blocks)
+            return Comparison(branch, adapter(dm).compare(orig, blocks, tau))
+
+        return self.translated.get_or_make((key, float(tau[0]), float(tau[1])), make)
 
     def single(self, orig: Original, comp: Comparison, tau: tuple[float, float], k: int) -> list[dict] | None:
         """The single-wavelet errors (each block's wavelet of orientation k, dilated to input pixels,

@@ -1,4 +1,5 @@
-"""Arrays -> small RGB pictures (JPEG data URIs) in the poster's colours. Presentation only."""
+"""Arrays -> small RGB pictures (WebP or JPEG data URIs) in the poster's colours, and the CSS colour
+ramps of their legends. Presentation only."""
 
 from __future__ import annotations
 
@@ -139,3 +140,34 @@ def jpeg_uri(rgb: np.ndarray, quality: int = 90) -> str:
     Image.fromarray(a, "RGB").save(buf, format="JPEG", quality=quality, subsampling=0)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
+
+
+def webp_uri(rgb: np.ndarray, lossless: bool = False, quality: int = 80) -> str:
+    """(h, w, 3) RGB -> data:image/webp;base64 URI, at the picture's own resolution (the page scales it).
+    Lossless for small maps (exact colours, no chroma blur once magnified), lossy above: a map of 80x80
+    block pixels is ~19 kB lossless and ~5 kB at quality 80 (the maps are textured, so PNG does no
+    better than lossless WebP)."""
+    a = to_uint8(rgb)
+    buf = io.BytesIO()
+    kw = {"lossless": True, "method": 0} if lossless else {"quality": quality}
+    Image.fromarray(np.ascontiguousarray(a), "RGB").save(buf, format="WEBP", **kw)
+    return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def resize(rgb: np.ndarray, size: int) -> np.ndarray:
+    """A picture brought to (size, size) with an area filter (for pictures larger than their tile)."""
+    a = to_uint8(rgb)
+    if a.shape[0] == size and a.shape[1] == size:
+        return a
+    return np.asarray(Image.fromarray(a, "RGB").resize((size, size), Image.Resampling.BOX))
+
+
+def css_ramp(stops, direction: str = "to right") -> str:
+    """A colour map as a CSS linear-gradient (the legends cost no image bytes)."""
+    return f"linear-gradient({direction}, " + ", ".join(f"{c} {100 * p:g}%" for p, c in stops) + ")"
+
+
+# phase_rgb's hue wheel as CSS: hue 0 (red) at phase -pi, i.e. pointing left (row axis down), hue
+# increasing clockwise on screen; brightness = modulus, black at the centre.
+PHASE_WHEEL_CSS = ("radial-gradient(closest-side, #000 0%, rgba(0,0,0,0) 100%), "
+                   "conic-gradient(from 270deg, #f00, #ff0, #0f0, #0ff, #00f, #f0f, #f00)")

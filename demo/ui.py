@@ -1,34 +1,101 @@
-"""The Gradio app: layout, events, and the named API endpoint ``analyze``."""
+"""The Gradio app: layout, events, and the named API endpoints ``analyze`` and ``shift``.
+
+The page and the API are served by different event handlers over the same computation (``App._run``):
+* ``App.update`` drives the page. It never raises: a bad file, a cleared image or a bad setting clears
+  the panels and leaves the reason in the status line until the next good input. It returns only the
+  outputs that changed (a translation sends the translated side, not the original's), and every
+  input (slider drags, arrow keys, typed numbers, the boundary, the model, a new image) goes through
+  this one event with trigger_mode "always_last": while an update runs, further moves collapse into
+  one, made with the latest values.
+* ``App.analyze`` / ``App.shift`` are the API (events without a trigger on the page): every output,
+  named; bad inputs raise a gr.Error with a clear message and write one log line."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
-import math
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import gradio as gr
 
-from demo import figures, panels
-from demo.images import EXTENSIONS, ImageError
-from demo.models import DEFAULT, LABELS, ModelStore, offered
-from demo.pipeline import MAX_SHIFT, Pipeline
+from demo import figures, inputs, panels
+from demo.images import EXTENSIONS, MAX_BYTES, ImageError
+from demo.inputs import MAX_SHIFT, InputError, Settings, parse
+from demo.models import DEFAULT, LABELS, DemoModel, ModelStore, offered
+from demo.pipeline import Comparison, Original, Pipeline
 
 log = logging.getLogger("demo")
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
 CSS = """
-.caption {color: #555; font-size: 0.92em; margin-top: -6px}
-#status {border-left: 4px solid #e8862a; padding-left: 10px}
+.caption {color: #555; font-size: 0.9em; margin-top: -4px}
+#title h1 {font-size: 1.6em; margin: 0 0 2px 0; color: #0b3d91}
+#title p {margin: 0}
+#status {border-left: 4px solid #e8862a; padding-left: 10px; min-height: 2.6em}
+#image {min-height: 0}
+#examples .grid-wrap {overflow: hidden; padding: 4px}
+#examples .grid-container {grid-template-columns: repeat(4, minmax(0, 1fr)) !important;
+                           grid-template-rows: repeat(2, 74px) !important; grid-auto-rows: 74px !important;
+                           gap: 6px !important}
+#maps_original, #maps_translated {flex: none !important; width: auto !important; min-width: 0 !important}
+.pc-pic {margin: 0; text-align: center}
+.pc-pic img {display: block; margin: 0 auto; width: 200px; height: 200px; border: 1px solid #ccc}
+.pc-pic figcaption {font-size: 12px; color: #555; margin-top: 3px}
+.pc-empty {width: 200px; height: 200px; margin: 0 auto; display: flex; align-items: center; justify-content: center;
+           text-align: center; background: #f3f4f6; color: #777; border: 1px dashed #bbb; font-size: 13px; padding: 8px}
+.pc-pair {display: flex; gap: 4px}
+.pc-maps {display: flex; flex-direction: column; gap: 4px}
+.pc-r {display: flex; gap: 4px; height: var(--t); align-items: center}
+.pc-r > img, .pc-r > .pc-blank, .pc-h > div {width: var(--t); height: var(--t); flex: none; margin: 0}
+.pc-h {height: 54px; align-items: flex-end}
+.pc-h > div {height: auto; font-size: 11.5px; line-height: 1.2; text-align: center}
+.pc-h > div.pc-l, .pc-r > .pc-l {width: 150px; flex: none}
+.pc-l {font-size: 11px; line-height: 1.25; text-align: right; padding-right: 4px; color: #333}
+img.pc-x {image-rendering: pixelated}
+.pc-key {display: block; height: 7px; margin: 2px 4px 0 4px; border: 1px solid #ccc}
+.pc-key.pc-wheel {width: 16px; height: 16px; border-radius: 50%; margin: 2px auto 0 auto}
+#maps_translated {margin-left: 10px}
+.pc-chart {border: 1px solid #e5e7eb; border-radius: 6px; padding: 6px 8px; background: white}
+.pc-ct {font-size: 13px; font-weight: 600; color: #333; margin-bottom: 2px}
+.pc-svg {width: 100%; height: auto; display: block; font-size: 11px}
+.pc-svg.pc-square {max-width: 400px; margin: 0 auto}
+.pc-tx {text-anchor: middle; fill: #444}
+.pc-ty {text-anchor: end; dominant-baseline: middle; fill: #444}
+.pc-legend {display: flex; flex-wrap: wrap; gap: 2px 14px; font-size: 11.5px; color: #333}
+.pc-lg {display: inline-flex; align-items: center; gap: 4px}
+.pc-msg {padding: 40px 10px; text-align: center; color: #777}
 """
+# Keyboard: a range slider's arrow keys, PageUp/PageDown and Home/End already fire "input" events; Enter
+# in a slider's number box fires nothing until the box loses focus (gradio's "release" on blur), so
+# Enter is turned into the same "release" the pointer sends.
+HEAD = """<script>
+document.addEventListener("keydown", (e) => {
+  const t = e.target;
+  if (e.key === "Enter" && t instanceof HTMLInputElement && t.type === "number") {
+    t.dispatchEvent(new PointerEvent("pointerup", {bubbles: true}));
+  }
+}, true);
+</script>"""
+NO_IMAGE = "**No image**: drop one in the box above or pick an example."
+CLEARED_PICTURE = "no image"
 
 
 def theme() -> gr.themes.Base:
     """Poster colours; system fonts only, so that nothing is fetched from a font server."""
     return gr.themes.Default(primary_hue="blue", secondary_hue="orange", neutral_hue="slate",
                              font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+
+
+def launch_settings() -> dict:
+    from demo.panels import EXAMPLES_DIR
+
+    return {"max_file_size": MAX_BYTES, "allowed_paths": [str(EXAMPLES_DIR)], "ssr_mode": False, "theme": theme(),
+            "css": CSS, "head": HEAD, "footer_links": ["api"], "show_error": False}
 
 
 def default_threads(cores: int | None) -> int:
@@ -39,12 +106,38 @@ def default_threads(cores: int | None) -> int:
     return max(1, min(16, (cores or 1) // 2))
 
 
-def _caption(text: str) -> gr.Markdown:
-    return gr.Markdown(text, elem_classes=["caption"])
+def _caption(text: str = "", **kw) -> gr.Markdown:
+    return gr.Markdown(text, elem_classes=["caption"], **kw)
 
 
 def _message(e: Exception) -> str:
     return str(e.args[0]) if e.args else type(e).__name__
+
+
+@dataclass
+class Result:
+    """One analysed (image, settings): what the page and the API both show."""
+
+    dm: DemoModel
+    key: tuple
+    orig: Original
+    comp: Comparison
+    single: list[dict] | None
+    settings: Settings
+
+    @property
+    def state(self) -> str:
+        return panels.token(self.settings, self.key[-1][:8])
+
+    def status(self, name: str) -> str:
+        notes = "".join(f"\n- {n}" for n in self.orig.notes)
+        return self.dm.banner() + f"\n\n**Image:** {name}" + (f". About this image:{notes}" if notes else "")
+
+    def numbers(self) -> dict:
+        s, dm = self.settings, self.dm
+        top = panels.predictions(dm, self.orig, self.comp)[3]
+        return {"model": dm.key, "trained": dm.trained, "weights": dm.weights, "tau": {"dx": s.dx, "dy": s.dy},
+                "boundary": s.boundary, **top, "blocks": self.comp.report, "single_wavelet": self.single}
 
 
 class App:
@@ -54,8 +147,21 @@ class App:
         # Every analysis runs on this one thread: torch's OpenMP thread team stays warm and bound to it,
         # instead of one team per gradio worker thread competing for the same cores.
         self._compute = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
+        self.ui = SimpleNamespace()
 
-    # -- the analysis (the API endpoint "analyze") ---------------------------------------------
+    # -- the computation, shared by the page and the API --------------------------------------------
+    def _run(self, path: str, s: Settings) -> Result:
+        if not self.store.ready(s.model):
+            gr.Info(f"Preparing {LABELS.get(s.model, s.model)} (first use; this takes a while on a small CPU)…")
+        ctx = contextvars.copy_context()  # gr.Info finds its request through it
+        return self._compute.submit(ctx.run, self._run_here, path, s).result()
+
+    def _run_here(self, path: str, s: Settings) -> Result:
+        dm, key, orig, _ = self.pipeline.original(path, s.model, s.boundary)
+        comp = self.pipeline.shifted(dm, key, orig, s.tau, s.boundary)
+        return Result(dm, key, orig, comp, self.pipeline.single(orig, comp, s.tau, s.orientation), s)
+
+    # -- the API: named endpoints "analyze" and "shift" ---------------------------------------------
     def analyze(self, image, dx: float, dy: float, boundary: str, model: str, orientation: int, channel: int):
         """Translate an image by (dx, dy) pixels and compare, block by block, the wavelet coefficients of
         the original and translated image with the phase-shift prediction.
@@ -66,28 +172,25 @@ class App:
             dy: shift down, in input pixels (|dy| <= 32).
             boundary: "circular" (exact Fourier shift, wavelets on the torus) or "zero" (zero-padded).
             model: a model key, e.g. "lscat_skip_cifar10" or "lscat_skip_imagenette".
-            orientation: wavelet orientation index theta_k shown in the maps (0..L-1).
-            channel: channel rank shown in the maps (0 = most energetic channel of each block).
+            orientation: wavelet orientation index theta_k shown in the maps (0..7, clamped to L-1).
+            channel: channel rank shown in the maps (0..15; 0 = most energetic channel of each block).
         Returns:
-            status, top-5 original, top-5 translated, top-class line, maps figure, error figure, phase figure, numbers.
+            status, top-5 original, top-5 translated, top class, maps, error chart, phase chart (HTML), numbers.
         """
         t0 = time.perf_counter()
         try:
-            ctx = contextvars.copy_context()  # gr.Info / gr.Warning find their request through it
-            out = self._compute.submit(ctx.run, self._analyze, image, dx, dy, boundary, model, orientation,
-                                       channel).result()
-            log.info("analyze %s dx=%s dy=%s %s: %.0f ms", model, dx, dy, boundary, 1000 * (time.perf_counter() - t0))
-            return out
-        except gr.Error:
-            raise
-        except ImageError as e:
-            raise gr.Error(_message(e), title="Cannot use this image", print_exception=False) from None
-        except (ValueError, KeyError, TypeError) as e:
-            raise gr.Error(f"Invalid input: {_message(e)}", title="Invalid input", print_exception=False) from None
-        except Exception:
-            log.exception("analyze failed")
-            raise gr.Error("Something went wrong while analysing this image; the details are in the server log.",
-                           print_exception=False) from None
+            s = parse(dx, dy, boundary, model, orientation, channel, offered())
+            if image is None or (isinstance(image, str) and not image):
+                raise InputError("No image: send an image file.")
+            path = image if isinstance(image, str) else getattr(image, "path", None) or str(image)
+            r = self._run(path, s)
+        except Exception as e:
+            raise _api_error(e, "analyze") from None
+        pred_o, pred_t, line, _ = panels.predictions(r.dm, r.orig, r.comp)
+        errors, phases = panels.analysis_charts(r.dm, r.comp, r.single, r.settings, r.state)
+        maps = panels.maps_html(r.dm, r.orig, r.comp, r.settings, r.state)
+        log.info("analyze %s dx=%s dy=%s %s: %.0f ms", model, dx, dy, boundary, 1000 * (time.perf_counter() - t0))
+        return r.status(os.path.basename(path)), pred_o, pred_t, line, maps, errors, phases, r.numbers(), path
 
     def shift(self, current, dx: float, dy: float, boundary: str, model: str, orientation: int, channel: int):
         """The same analysis for the image last analysed in this session (its path is kept in a gr.State):
@@ -98,174 +201,285 @@ class App:
         Returns:
             the outputs of `analyze`.
         """
+        try:
+            parse(dx, dy, boundary, model, orientation, channel, offered())  # a bad setting is named first
+        except InputError as e:
+            raise _api_error(e, "shift") from None
         if not current:
+            log.warning("shift refused: no image in this session")
             raise gr.Error("No image in this session yet: call `analyze` with an image first.", title="No image",
                            print_exception=False)
         return self.analyze(current, dx, dy, boundary, model, orientation, channel)
 
-    def _analyze(self, image, dx, dy, boundary, model, orientation, channel):
-        if image is None or (isinstance(image, str) and not image):  # e.g. the upload box was just cleared
-            return ("**No image**: upload one or pick an example.",) + tuple(gr.skip() for _ in range(8))
-        path = image if isinstance(image, str) else getattr(image, "path", None) or str(image)
-        if model not in offered():
-            raise gr.Error(f"Unknown or unavailable model {model!r}; choose one of: {', '.join(offered())}.",
-                           title="Invalid input", print_exception=False)
-        dx, dy, k, rank = float(dx), float(dy), int(orientation), int(channel)
-        if not (math.isfinite(dx) and math.isfinite(dy)) or max(abs(dx), abs(dy)) > MAX_SHIFT:
-            raise gr.Error(f"dx and dy must be between -{MAX_SHIFT:g} and {MAX_SHIFT:g} pixels.", title="Invalid input",
-                           print_exception=False)
-        if k < 0 or rank < 0:
-            raise gr.Error("orientation and channel must be >= 0.", title="Invalid input", print_exception=False)
-        if not self.store.ready(model):
-            gr.Info(f"Preparing {LABELS.get(model, model)} (first use; this takes a while on a small CPU)…")
-        tau = (dy, dx)  # (rows, cols)
-        dm, key, orig, fresh = self.pipeline.original(path, model, boundary)
-        if fresh:
-            for note in orig.notes:
-                gr.Warning(note)
-        comp = self.pipeline.shifted(dm, key, orig, tau, boundary)
-        single = self.pipeline.single(orig, comp, tau, k)
-        pred_o, pred_t, line, numbers = panels.predictions(dm, orig, comp)
-        maps = panels.maps_figure(dm, orig, comp, k, rank)
-        errors, phases = panels.analysis_figures(dm, comp, single, tau, k)
-        notes = "".join(f"\n- {n}" for n in orig.notes)
-        status = dm.banner() + (f"\n\nAbout this image:{notes}" if notes else "")
-        numbers = {"model": dm.key, "trained": dm.trained, "weights": dm.weights, "tau": {"dx": dx, "dy": dy},
-                   "boundary": boundary,
-                   **numbers, "blocks": comp.report, "single_wavelet": single}
-        conf = lambda t: {c: round(p, 4) for c, p in t}
-        return (status, conf(numbers["original_top5"]), conf(numbers["translated_top5"]), line,
-                figures.plot(maps), figures.plot(errors), figures.plot(phases), numbers, path)
+    # -- the page -------------------------------------------------------------------------------------
+    def update(self, source, shown, numbers_open, dx, dy, boundary, model, orientation, channel) -> dict:
+        """One page update from the current inputs; only the outputs that changed (see the module doc)."""
+        shown = shown or {}
+        if dx is None or dy is None:  # a number box while a number is being typed ("-", "")
+            return {}
+        try:
+            s = parse(dx, dy, boundary, model, orientation, channel, offered())
+        except InputError as e:
+            log.warning("page: %s", e)
+            return self._problem(f"**Invalid setting:** {e}", shown)
+        if not source:
+            return self._problem(NO_IMAGE, shown)
+        t0 = time.perf_counter()
+        try:
+            r = self._run(source["path"], s)
+        except ImageError as e:
+            log.warning("page: cannot use %s: %s", source.get("name"), e)
+            return self._problem(f"**Cannot use {source.get('name', 'this file')}:** {e} "
+                                 f"Drop another image or pick an example.", shown)
+        except Exception:
+            log.exception("page update failed")
+            return self._problem("**Something went wrong** while analysing this image; the details are in the "
+                                 "server log. Try another image.", shown)
+        out = self._changed(r, source, shown, bool(numbers_open))
+        log.info("page %s dx=%s dy=%s: %.0f ms, %d outputs", s.model, s.dx, s.dy, 1000 * (time.perf_counter() - t0),
+                 len(out) - 1)
+        return out
+
+    def _changed(self, r: Result, source: dict, shown: dict, numbers_open: bool) -> dict:
+        o, s, state = self.ui, r.settings, r.state
+        image = f"{s.model}|{s.boundary}|{r.key[-1]}"
+        new_image = shown.get("image") != image
+        new_display = new_image or shown.get("display") != [s.orientation, s.channel]
+        new_tau = new_image or shown.get("tau") != [s.dx, s.dy]
+        status = r.status(source.get("name", ""))
+        now = {"image": image, "display": [s.orientation, s.channel], "tau": [s.dx, s.dy], "status": status,
+               "numbers": numbers_open}
+        out = {o.shown: now}
+        if status != shown.get("status"):
+            out[o.status] = status
+        pred_o, pred_t, line, _ = panels.predictions(r.dm, r.orig, r.comp) if new_image or new_tau else (None,) * 4
+        if new_image:
+            out |= {o.picture_o: panels.original_picture(r.dm, r.orig, source.get("name", ""), state),
+                    o.pred_o: pred_o, o.errors_caption: panels.errors_caption(r.dm, s.boundary),
+                    o.phases_caption: panels.phases_caption(s.boundary),
+                    o.maps_caption: panels.maps_caption(s.boundary)}
+        if new_tau:
+            out |= {o.picture_t: panels.translated_picture(r.dm, r.comp, s, state), o.pred_t: pred_t, o.change: line}
+        if new_display:
+            out[o.maps_o] = panels.original_maps(r.dm, r.orig, s, state)
+        if new_tau or new_display:
+            errors, phases = panels.analysis_charts(r.dm, r.comp, r.single, s, state)
+            out |= {o.maps_t: panels.translated_maps(r.dm, r.orig, r.comp, s, state), o.errors: errors,
+                    o.phases: phases}
+        if numbers_open and (new_tau or new_display or not shown.get("numbers")):
+            out[o.numbers] = r.numbers()
+        return out
+
+    def _problem(self, message: str, shown: dict) -> dict:
+        """The status says what went wrong, and no panel shows an earlier image's analysis."""
+        o = self.ui
+        out = {o.shown: {"status": message, "cleared": True}}
+        if shown.get("status") != message:
+            out[o.status] = message
+        if not shown.get("cleared"):
+            blank = panels.picture_html(None, None, CLEARED_PICTURE)
+            out |= {o.picture_o: blank, o.picture_t: blank, o.pred_o: None, o.pred_t: None, o.change: "",
+                    o.maps_o: "", o.maps_t: "", o.errors: "", o.phases: "", o.numbers: None}
+        return out
+
+    @staticmethod
+    def uploaded(path):
+        """A new file in the box: it becomes the page's image (analysed by `update`) and the box is emptied,
+        so that it always shows where to drop the next one."""
+        if not path:
+            return gr.skip(), gr.skip()
+        return {"path": path, "name": os.path.basename(path)}, None
+
+    @staticmethod
+    def picked(evt: gr.SelectData):
+        name, caption = panels.EXAMPLES[evt.index]
+        return {"path": panels.example_path(name), "name": f"{caption} (example)"}, None
 
     # -- explainer --------------------------------------------------------------------------------
     def morlet(self, model, block, k):
         try:
-            fig, text = panels.morlet_figure(model if model in LABELS else DEFAULT, int(block), int(k))
-        except (ValueError, TypeError) as e:
-            raise gr.Error(_message(e), print_exception=False) from None
+            b = int(inputs.number("block", block, 0, 10, whole=True))
+            kk = int(inputs.number("orientation", k, 0, inputs.MAX_ORIENTATION, whole=True))
+            fig, text = panels.morlet_figure(model if model in LABELS else DEFAULT, b, kk)
+        except Exception as e:
+            raise _api_error(e, "morlet") from None
         return figures.plot(fig), text
 
     def relu(self, threshold):
-        return figures.plot(panels.relu_figure(max(0.0, float(threshold))))
+        try:
+            lam = inputs.number("bias λ", threshold, 0, 1.5)
+        except Exception as e:
+            raise _api_error(e, "relu") from None
+        return figures.plot(panels.relu_figure(lam))
 
     def separation(self, a, b, j, k):
         try:
-            fig, text = panels.separation_figure(a, b, int(j), int(k))
-        except (ValueError, TypeError) as e:
-            raise gr.Error(_message(e), print_exception=False) from None
+            if a not in panels.TEXTURES or b not in panels.TEXTURES:
+                raise InputError(f"the textures must be two of {', '.join(panels.TEXTURES)}; got {a!r}, {b!r}.")
+            jj = int(inputs.number("wavelet scale j", j, 0, 2, whole=True))
+            kk = int(inputs.number("orientation", k, 0, 3, whole=True))
+            fig, text = panels.separation_figure(a, b, jj, kk)
+        except Exception as e:
+            raise _api_error(e, "separation") from None
         return figures.plot(fig), text
 
     def model_changed(self, model):
-        L = panels.config_for(model).L
-        n = len(panels.config_for(model).filter_sets)
-        return gr.Slider(maximum=L - 1), gr.Slider(maximum=n - 1), gr.Slider(maximum=L - 1)
+        config = panels.config_for(model if model in LABELS else DEFAULT)
+        return (gr.Slider(maximum=config.L - 1), gr.Slider(maximum=len(config.filter_sets) - 1),
+                gr.Slider(maximum=config.L - 1))
 
     # -- layout -----------------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
-        choices = [(LABELS[k], k) for k in offered()]
         with gr.Blocks(title="Phase collapse: translations as phase shifts", analytics_enabled=False,
                        delete_cache=(3600, 3600)) as demo:  # uploads older than an hour are deleted hourly
-            gr.Markdown("# Phase collapse: watch translations become phase shifts\n"
-                        "Complex wavelets turn a small translation τ into a phase shift, "
-                        "(τ·x)∗ψ ≈ e<sup>−iξ·τ</sup>(x∗ψ); the modulus |x∗ψ| removes it. Move the image and see "
-                        "it happen, block by block, in a learned scattering network (Guth, Zarka, Mallat, ICLR 2022).")
-            status = gr.Markdown(elem_id="status")
-            with gr.Row():
-                with gr.Column(scale=1, min_width=300):
-                    image = gr.File(label="Image (JPEG, PNG, WebP, GIF, BMP, TIFF; ≤ 10 MB)", file_types=EXTENSIONS,
-                                    type="filepath", value=panels.example_path("cat.jpg"), height=120,
-                                    elem_id="image")
-                    gallery = gr.Gallery([(panels.example_path(f), c) for f, c in panels.EXAMPLES],
-                                         label="…or pick an example (licences in demo/examples/LICENSES.md)",
-                                         columns=4, height=240, allow_preview=False, object_fit="cover",
-                                         interactive=False, buttons=[], elem_id="examples")
-                    model = gr.Dropdown(choices, value=DEFAULT, label="Model", elem_id="model")
-                    boundary = gr.Radio([("circular: exact Fourier shift", "circular"), ("zero-padded", "zero")],
-                                        value="circular", label="Boundary", elem_id="boundary")
-                    dx = gr.Slider(-MAX_SHIFT, MAX_SHIFT, value=0.5, step=0.05, label="dx: shift right (input px)",
-                                   elem_id="dx")
-                    dy = gr.Slider(-MAX_SHIFT, MAX_SHIFT, value=0.0, step=0.05, label="dy: shift down (input px)",
-                                   elem_id="dy")
-                with gr.Column(scale=2):
-                    with gr.Row():
-                        pred_o = gr.Label(num_top_classes=5, label="Original: top-5", elem_id="pred_original")
-                        pred_t = gr.Label(num_top_classes=5, label="Translated: top-5", elem_id="pred_translated")
-                    change = gr.Markdown(elem_id="change")
-                    errors = gr.Plot(label="Relative error against depth", elem_id="errors")
-                    _caption("Orange: (τ·x)∗ψ against e<sup>−iξ·τ</sup>(x∗ψ); blue: |(τ·x)∗ψ| against |x∗ψ|. "
-                             "Dotted: each block's wavelet alone, dilated to input pixels: under the dashed σ|τ| "
-                             "bound, falling with depth. Solid: the network's blocks, fed by subsampled earlier "
-                             "blocks.")
-            gr.Markdown("## Layer by layer")
-            with gr.Row():
-                orientation = gr.Slider(0, 7, value=0, step=1, label="orientation θk (L = 4 for CIFAR-10, 8 for "
-                                        "ImageNet models)", elem_id="orientation")
-                channel = gr.Slider(0, 15, value=0, step=1, label="channel (0 = most energetic in each block)",
-                                    elem_id="channel")
-            with gr.Row():
-                with gr.Column(scale=3):
-                    maps = gr.Plot(label="Wavelet coefficients, block by block", elem_id="maps")
-                    _caption("Deep blocks: the moduli (blue) barely change while the phases (hue, brightness = "
-                             "modulus) still rotate. Difference on the moduli's scale: orange −, blue +; legends in "
-                             "the top row; ×k: one block pixel is k input pixels.")
-                with gr.Column(scale=2):
-                    phases = gr.Plot(label="Measured against predicted phase shift", elem_id="phases")
-                    _caption("On the diagonal, the translation is exactly the phase shift −ξ·τ (τ in that block's "
-                             "pixels). Darker = deeper; the selected θ is larger.")
-                    with gr.Accordion("The numbers (also returned by the API)", open=False):
-                        numbers = gr.JSON(label="analysis", elem_id="numbers")
-
-            gr.Markdown("## Explainer")
-            with gr.Row():
-                with gr.Column():
-                    morlet_plot = gr.Plot(label="A Morlet wavelet ψ", elem_id="morlet")
-                    morlet_text = gr.Markdown(elem_classes=["caption"])
-                    with gr.Row():
-                        m_block = gr.Slider(0, 7, value=4, step=1, label="scale: block")
-                        m_k = gr.Slider(0, 3, value=0, step=1, label="orientation θk")
-                    _caption("Real and imaginary parts in quadrature, a smooth modulus, and a phase that turns once "
-                             "every 2π/|ξ| pixels along ξ.")
-                with gr.Column():
-                    relu_plot = gr.Plot(label="ReLU = absolute value + soft-thresholding", elem_id="relu")
-                    lam = gr.Slider(0, 1.5, value=0.5, step=0.05, label="bias λ")
-                    _caption("The even part (blue) collapses the sign, i.e. the phase; the odd part (orange) keeps it "
-                             "and only shrinks the amplitude.")
-            with gr.Row():
-                with gr.Column():
-                    sep_plot = gr.Plot(label="Class mean separation with phase collapse", elem_id="separation")
-                    sep_text = gr.Markdown(elem_classes=["caption"])
-                    with gr.Row():
-                        tex_a = gr.Dropdown(list(panels.TEXTURES), value="grass", label="class A (texture)")
-                        tex_b = gr.Dropdown(list(panels.TEXTURES), value="brick", label="class B (texture)")
-                        s_j = gr.Slider(0, 2, value=0, step=1, label="wavelet scale j (σ = 0.8·2^j px)")
-                        s_k = gr.Slider(0, 3, value=1, step=1, label="orientation θk")
-                    _caption("x∗ψ(u) of two textures over many positions u (= translations): both clouds are "
-                             "centred on 0, the same class mean; their moduli are not: phase collapse separates the "
-                             "classes.")
-
-            current = gr.State(None)  # the path of the image last analysed in this session
-            settings = [dx, dy, boundary, model, orientation, channel]
-            outputs = [status, pred_o, pred_t, change, maps, errors, phases, numbers, current]
-            gr.on([image.change, boundary.change, model.change, demo.load], self.analyze, [image, *settings],
-                  outputs, api_name="analyze", concurrency_limit=2, concurrency_id="analyze",
-                  trigger_mode="always_last")
-            # Moving a slider re-analyses the session's image without sending it again (the original
-            # branch is cached per image: only the translated branch is computed).
-            gr.on([dx.release, dy.release, orientation.release, channel.release], self.shift, [current, *settings],
-                  outputs, api_name="shift", concurrency_limit=2, concurrency_id="analyze", trigger_mode="always_last")
-            gallery.select(_pick_example, None, image, api_visibility="private")
-            gr.on([model.change, demo.load], self.model_changed, model, [orientation, m_block, m_k],
-                  api_visibility="private", queue=False)
-            gr.on([m_block.release, m_k.release, model.change, demo.load], self.morlet, [model, m_block, m_k],
-                  [morlet_plot, morlet_text], api_name="morlet", concurrency_limit=4, concurrency_id="explain")
-            gr.on([lam.release, demo.load], self.relu, lam, relu_plot, api_name="relu", concurrency_limit=4,
-                  concurrency_id="explain")
-            gr.on([tex_a.change, tex_b.change, s_j.release, s_k.release, demo.load], self.separation,
-                  [tex_a, tex_b, s_j, s_k], [sep_plot, sep_text], api_name="separation", concurrency_limit=4,
-                  concurrency_id="explain")
+            self._first_view()
+            self._layer_by_layer()
+            self._explainer()
+            self._wire(demo)
         return demo
 
+    def _first_view(self) -> None:
+        """Above the fold at 1400x900: where to drop an image, the examples, both pictures with their
+        top-5, and the controls of the translation."""
+        o = self.ui
+        gr.Markdown("# Phase collapse: watch translations become phase shifts\n"
+                    "Complex wavelets turn a small translation τ into a phase shift, (τ·x)∗ψ ≈ e<sup>−iξ·τ</sup>(x∗ψ); "
+                    "the modulus |x∗ψ| removes it. Move the image and see it happen, block by block, in a learned "
+                    "scattering network (Guth, Zarka, Mallat, ICLR 2022).", elem_id="title")
+        o.status = gr.Markdown(label="status line", elem_id="status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=320):
+                o.image = inputs.quiet(gr.File(label="Your image: drop it here or click (JPEG, PNG, WebP, GIF, BMP, "
+                                                     "TIFF; ≤ 10 MB)", file_types=EXTENSIONS, type="filepath",
+                                               height=110, elem_id="image"))
+                o.gallery = gr.Gallery([(panels.example_path(f), c) for f, c in panels.EXAMPLES],
+                                       label="…or pick an example (licences in demo/examples/LICENSES.md)",
+                                       columns=4, rows=2, height=200, allow_preview=False, object_fit="cover",
+                                       interactive=False, buttons=[], elem_id="examples")
+            with gr.Column(scale=4, min_width=230):
+                o.picture_o = gr.HTML(panels.picture_html(None, None, "…"), label="original picture",
+                                      elem_id="picture_original")
+                o.pred_o = gr.Label(num_top_classes=5, label="Original: top-5", elem_id="pred_original")
+            with gr.Column(scale=4, min_width=230):
+                o.picture_t = gr.HTML(panels.picture_html(None, None, "…"), label="translated picture",
+                                      elem_id="picture_translated")
+                o.pred_t = gr.Label(num_top_classes=5, label="Translated: top-5", elem_id="pred_translated")
+            with gr.Column(scale=5, min_width=300):
+                o.dx = inputs.slider(-MAX_SHIFT, MAX_SHIFT, value=0.5, step=0.05, label="dx: shift right (input px)",
+                                     elem_id="dx")
+                o.dy = inputs.slider(-MAX_SHIFT, MAX_SHIFT, value=0.0, step=0.05, label="dy: shift down (input px)",
+                                     elem_id="dy")
+                o.boundary = inputs.radio([("circular: exact Fourier shift", "circular"), ("zero-padded", "zero")],
+                                          value="circular", label="Boundary", elem_id="boundary")
+                o.model = inputs.dropdown([(LABELS[k], k) for k in offered()], value=DEFAULT, label="Model",
+                                          elem_id="model")
+                o.change = gr.Markdown(label="top class line", elem_id="change")
 
-def _pick_example(evt: gr.SelectData):
-    name, _ = panels.EXAMPLES[evt.index]
-    return panels.example_path(name)
+    def _layer_by_layer(self) -> None:
+        o = self.ui
+        gr.Markdown("## Layer by layer")
+        with gr.Row():
+            o.orientation = inputs.slider(0, inputs.MAX_ORIENTATION, value=0, step=1,
+                                          label="orientation θk (L = 4 for CIFAR-10, 8 for ImageNet models)",
+                                          elem_id="orientation")
+            o.channel = inputs.slider(0, inputs.MAX_CHANNEL, value=0, step=1,
+                                      label="channel (0 = most energetic in each block)", elem_id="channel")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=520):
+                with gr.Row(equal_height=False):
+                    o.maps_o = gr.HTML(label="maps, original", elem_id="maps_original", container=False)
+                    o.maps_t = gr.HTML(label="maps, translated", elem_id="maps_translated", container=False)
+                o.maps_caption = _caption(panels.maps_caption("circular"))
+            with gr.Column(scale=2, min_width=380):
+                o.phases = gr.HTML(label="phase chart", elem_id="phases")
+                o.phases_caption = _caption(panels.phases_caption("circular"))
+                o.errors = gr.HTML(label="error chart", elem_id="errors")
+                o.errors_caption = _caption()
+                with gr.Accordion("The numbers (also returned by the API)", open=False,
+                                  elem_id="numbers-accordion") as o.numbers_box:
+                    o.numbers = gr.JSON(label="analysis", elem_id="numbers")
+        # API outputs that the page shows in pieces: the maps as one HTML; the session's image for `shift`
+        o.maps_api = gr.HTML(label="maps", visible=False)
+        o.current = gr.State(None)
+
+    def _explainer(self) -> None:
+        o = self.ui
+        gr.Markdown("## Explainer")
+        with gr.Row():
+            with gr.Column():
+                o.morlet_plot = gr.Plot(label="A Morlet wavelet ψ", elem_id="morlet")
+                o.morlet_text = _caption(label="wavelet")
+                with gr.Row():
+                    o.m_block = inputs.slider(0, 7, value=4, step=1, label="scale: block")
+                    o.m_k = inputs.slider(0, 3, value=0, step=1, label="orientation θk")
+                _caption("Real and imaginary parts in quadrature, a smooth modulus, and a phase that turns once "
+                         "every 2π/|ξ| pixels along ξ.")
+            with gr.Column():
+                o.relu_plot = gr.Plot(label="ReLU = absolute value + soft-thresholding", elem_id="relu")
+                o.lam = inputs.slider(0, 1.5, value=0.5, step=0.05, label="bias λ")
+                _caption("The even part (blue) collapses the sign, i.e. the phase; the odd part (orange) keeps it "
+                         "and only shrinks the amplitude.")
+        with gr.Row():
+            with gr.Column():
+                o.sep_plot = gr.Plot(label="Class mean separation with phase collapse", elem_id="separation")
+                o.sep_text = _caption(label="separation")
+                with gr.Row():
+                    o.tex_a = inputs.dropdown(list(panels.TEXTURES), value="grass", label="class A (texture)")
+                    o.tex_b = inputs.dropdown(list(panels.TEXTURES), value="brick", label="class B (texture)")
+                    o.s_j = inputs.slider(0, 2, value=0, step=1, label="wavelet scale j (σ = 0.8·2^j px)")
+                    o.s_k = inputs.slider(0, 3, value=1, step=1, label="orientation θk")
+                _caption("x∗ψ(u) of two textures over many positions u (= translations): both clouds are "
+                         "centred on 0, the same class mean; their moduli are not: phase collapse separates the "
+                         "classes.")
+
+    def _wire(self, demo: gr.Blocks) -> None:
+        o = self.ui
+        o.source = gr.State({"path": panels.example_path("cat.jpg"), "name": "cat (example)"})  # the page's image
+        o.shown = gr.State({})  # what the page shows now (App.update sends only what changes)
+        o.numbers_open = gr.State(False)
+        settings = [o.dx, o.dy, o.boundary, o.model, o.orientation, o.channel]
+        page = [o.status, o.picture_o, o.pred_o, o.picture_t, o.pred_t, o.change, o.maps_o, o.maps_t, o.errors,
+                o.phases, o.numbers, o.errors_caption, o.phases_caption, o.maps_caption, o.shown]
+        sliders = [o.dx, o.dy, o.orientation, o.channel]
+        triggers = ([o.source.change, o.numbers_open.change, demo.load, o.boundary.input, o.model.input]
+                    + [c.input for c in sliders] + [c.release for c in sliders])
+        gr.on(triggers, self.update, [o.source, o.shown, o.numbers_open, *settings], page, trigger_mode="always_last",
+              show_progress="hidden", api_visibility="private", concurrency_limit=2, concurrency_id="analyze")
+        o.image.upload(self.uploaded, o.image, [o.source, o.image], api_visibility="private")
+        o.gallery.select(self.picked, None, [o.source, o.image], api_visibility="private")
+        # (queued: a State's change event follows only from a queued event)
+        o.numbers_box.expand(lambda: True, None, o.numbers_open, api_visibility="private")
+        o.numbers_box.collapse(lambda: False, None, o.numbers_open, api_visibility="private")
+
+        api = [o.status, o.pred_o, o.pred_t, o.change, o.maps_api, o.errors, o.phases, o.numbers, o.current]
+        gr.on([], self.analyze, [o.image, *settings], api, api_name="analyze", concurrency_limit=2,
+              concurrency_id="analyze")
+        gr.on([], self.shift, [o.current, *settings], api, api_name="shift", concurrency_limit=2,
+              concurrency_id="analyze")
+
+        gr.on([o.model.change, demo.load], self.model_changed, o.model, [o.orientation, o.m_block, o.m_k],
+              api_visibility="private", queue=False)
+        gr.on([o.m_block.release, o.m_k.release, o.model.change, demo.load], self.morlet, [o.model, o.m_block, o.m_k],
+              [o.morlet_plot, o.morlet_text], api_name="morlet", concurrency_limit=4, concurrency_id="explain")
+        gr.on([o.lam.release, demo.load], self.relu, o.lam, o.relu_plot, api_name="relu", concurrency_limit=4,
+              concurrency_id="explain")
+        gr.on([o.tex_a.change, o.tex_b.change, o.s_j.release, o.s_k.release, demo.load], self.separation,
+              [o.tex_a, o.tex_b, o.s_j, o.s_k], [o.sep_plot, o.sep_text], api_name="separation", concurrency_limit=4,
+              concurrency_id="explain")
+
+
+def _api_error(e: Exception, endpoint: str) -> gr.Error:
+    """An API failure as the gr.Error the caller sees, with one log line (a traceback only for a bug)."""
+    if isinstance(e, gr.Error):
+        log.warning("%s refused: %s", endpoint, e.message)
+        e.print_exception = False
+        return e
+    if isinstance(e, ImageError):
+        log.warning("%s refused: %s", endpoint, _message(e))
+        return gr.Error(_message(e), title="Cannot use this image", print_exception=False)
+    if isinstance(e, InputError):
+        log.warning("%s refused: %s", endpoint, _message(e))
+        return gr.Error(_message(e), title="Invalid input", print_exception=False)
+    log.error("%s failed", endpoint, exc_info=e)
+    return gr.Error("Something went wrong while analysing this image; the details are in the server log.",
+                    print_exception=False)

@@ -111,9 +111,11 @@ def launched_app(env: dict | None = None, timeout: float = 180):
     port = free_port()
     full_env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
                 "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
-    log = open(ROOT / ".pytest_cache" / f"app-{port}.log", "w") if (ROOT / ".pytest_cache").is_dir() else None
+    log_path = ROOT / ".pytest_cache" / f"app-{port}.log"
+    log = open(log_path, "w") if log_path.parent.is_dir() else None
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
                             stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc.log_path = log_path if log else None  # the server's log (tests read it)
     url = f"http://127.0.0.1:{port}/"
     try:
         end = time.monotonic() + timeout

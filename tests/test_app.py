@@ -60,8 +60,8 @@ def test_analyze_endpoint(client):
         assert numbers["weights"] and (f"`{numbers['weights']}`" in status or "trained weights" in status)
     assert len(po["confidences"]) == 5 and po["label"] == po["confidences"][0]["label"]
     assert len(pt["confidences"]) == 5 and "Top class" in line
-    assert maps["type"] == "plotly" and json.loads(maps["plot"])["data"][0]["type"] == "image"
-    assert len(json.loads(errors["plot"])["data"]) == 5 and len(json.loads(phases["plot"])["data"]) == 9
+    assert 'class="pc-maps"' in maps and maps.count("data:image/webp;base64,") == 17 + 26
+    assert errors.count("<polyline") == 6 and phases.count("<circle") == 2 * 8 * 4 + 2
     assert numbers["tau"] == {"dx": 0.5, "dy": 0.25} and len(numbers["blocks"]) == 8
     single = [b["linear_error_all"] for b in numbers["single_wavelet"]]
     assert single[-1] < single[0] / 4  # invariance improves with depth
@@ -105,12 +105,45 @@ def test_wrong_extension_and_bad_values(client, tmp_path):
     txt.write_text("hello")
     with pytest.raises(AppError, match="Invalid file type"):
         analyze(client, txt)
-    with pytest.raises(AppError, match="maximum value 32"):
+    with pytest.raises(AppError, match="dx must be a number between -32 and 32 pixels; got 1000.0"):
         analyze(client, dx=1000.0)
-    with pytest.raises(AppError):
+    with pytest.raises(AppError, match="boundary must be one of 'circular', 'zero'; got 'reflect'"):
         analyze(client, mode="reflect")
-    with pytest.raises(AppError):
+    with pytest.raises(AppError, match="model must be one of"):
         analyze(client, model="resnet50")
+    with pytest.raises(AppError, match="orientation must be a whole number between 0 and 7"):
+        analyze(client, k=9)
+
+
+def raw_call(url: str, endpoint: str, data: list) -> str:
+    """POST /gradio_api/call/<endpoint> as any HTTP client would, then read the result's event stream."""
+    req = urllib.request.Request(f"{url}gradio_api/call/{endpoint}", json.dumps({"data": data}).encode(),
+                                 {"Content-Type": "application/json"})
+    event = json.loads(urllib.request.urlopen(req, timeout=30).read())["event_id"]
+    return urllib.request.urlopen(f"{url}gradio_api/call/{endpoint}/{event}", timeout=120).read().decode()
+
+
+@pytest.mark.parametrize("value", ["abc", None, [1.0], True])
+def test_a_wrong_type_over_raw_http_gets_the_same_message(server, value):
+    text = raw_call(server[0], "shift", [value, 0.0, "circular", MODEL, 0, 0])
+    assert "event: error" in text and "dx must be a number between -32 and 32 pixels" in text, text
+    text = raw_call(server[0], "shift", [0.5, 0.0, "circular", MODEL, "two", 0])
+    assert "orientation must be a whole number between 0 and 7" in text, text
+
+
+def test_validation_errors_write_one_log_line(server, client):
+    log = server[1].log_path
+    if log is None:
+        pytest.skip("no .pytest_cache directory for the server log")
+    before = log.read_text()
+    for kw in ({"dx": 1000.0}, {"mode": "reflect"}, {"model": "resnet50"}, {"k": -1}):
+        with pytest.raises(AppError):
+            analyze(client, **kw)
+    raw_call(server[0], "shift", ["abc", 0.0, "circular", MODEL, 0, 0])
+    time.sleep(0.5)
+    new = log.read_text()[len(before):]
+    assert "Traceback" not in new, new
+    assert len([line for line in new.splitlines() if "refused" in line]) == 5, new
 
 
 def test_upload_size_is_limited(server, client, tmp_path):

@@ -16,7 +16,7 @@ from core.models import build_model
 from demo import models as demo_models
 from demo import panels
 from demo.models import DemoModel, ModelStore, card_accuracy, freeze
-from demo.ui import App
+from demo.ui import NO_IMAGE, App
 
 SMALL = {"lscat_skip_cifar10": {"widths": (8,) * 8},
          "lscat_skip_imagenette": {"widths": (4,) * 11, "num_classes": 10, "input_size": 160}}
@@ -54,28 +54,31 @@ def run(app, dx=0.5, dy=0.5, mode="circular", model="lscat_skip_cifar10", k=0, r
     return out[:-1]
 
 
-def fig(plot_data) -> dict:
-    return json.loads(plot_data.plot)
+def rows(maps_html: str) -> int:
+    """Rows of one half of the maps (the header excluded)."""
+    return maps_html.count('<div class="pc-r">')
 
 
 def test_analyze_outputs(app):
     status, po, pt, line, maps, errors, phases, numbers = run(app)
-    assert "untrained" in status and "chance" in status
+    assert "untrained" in status and "chance" in status and "cat.jpg" in status
     assert len(po) == len(pt) == 5 and all(0 <= p <= 1 for p in po.values())
     assert "Top class" in line
     assert numbers["model"] == "lscat_skip_cifar10" and numbers["trained"] is False
     assert numbers["tau"] == {"dx": 0.5, "dy": 0.5} and len(numbers["blocks"]) == 8
-    m = fig(maps)
-    assert [t["type"] for t in m["data"]] == ["image"] * 5
-    assert all(t["source"].startswith("data:image/jpeg;base64,") for t in m["data"])
-    assert len(m["layout"]["yaxis"]["ticktext"]) == 9  # input + 8 blocks
-    e = fig(errors)
-    assert [t["name"] for t in e["data"][1:]] == ["single wavelet: linear", "single wavelet: modulus",
-                                                  "network θ0: linear", "network θ0: modulus"]
+    assert rows(maps) == 2 * 9  # input + 8 blocks, in the original's half and the translated one's
+    assert maps.count("data:image/webp;base64,") == (9 * 2 - 1) + (9 * 3 - 1)  # no phase for the input row
+    for name in ("single wavelet: linear", "single wavelet: modulus", "network θ0: linear", "network θ0: modulus",
+                 "bound for a shift of each block's input"):
+        assert name in errors
+    assert errors.count("<polyline") == 6 and "<svg" in phases
+    assert phases.count("<circle") == 2 * 8 * 4 + 2  # hollow and filled per block and orientation, 2 legend keys
     assert len(numbers["single_wavelet"]) == 8  # one per block, for the displayed orientation
     assert all(b["orientation"] == 0 and len(b["linear_error"]) == 1 for b in numbers["single_wavelet"])
-    assert len(fig(phases)["data"]) == 1 + 8
+    assert all(len(b["predicted_phase_local"]) == 4 for b in numbers["blocks"])
     json.dumps(numbers)  # the API returns it as JSON
+    state = 'data-state="dx=0.5;dy=0.5;k=0;ch=0;circular;lscat_skip_cifar10;'
+    assert all(state in html for html in (maps, errors, phases))
 
 
 def test_invariance_improves_with_depth(app):
@@ -108,7 +111,7 @@ def test_slider_moves_only_recompute_the_translated_branch(app):
 def test_zero_shift_and_zero_padding(app):
     out = run(app, 0.0, 0.0)
     assert all(b["modulus_error_all"] < 1e-5 for b in out[-1]["blocks"])
-    assert "nothing to compare" in out[5].plot
+    assert "nothing to compare" in out[5]
     out = run(app, 3.0, 0.0, mode="zero")
     assert out[-1]["boundary"] == "zero" and out[-1]["blocks"][0]["modulus_error_all"] > 0.01
 
@@ -126,17 +129,23 @@ def test_integer_shift_by_the_total_stride_is_exact_on_the_torus(app):
 
 
 def test_imagenette_model_and_orientation_clamp(app):
-    out = run(app, 1.0, 0.0, model="lscat_skip_imagenette", k=7, rank=99)
+    out = run(app, 1.0, 0.0, model="lscat_skip_imagenette", k=7, rank=15)
     assert len(out[-1]["blocks"]) == 11
-    assert len(fig(out[4])["layout"]["yaxis"]["ticktext"]) == 12
-    assert "θ7" in fig(out[4])["layout"]["yaxis"]["ticktext"][1]
+    assert rows(out[4]) == 2 * 12
+    assert "θ7" in out[4] and "θ3" not in out[4]
+    assert "1 map px = 2 input px" in out[4]  # block 0 subsamples (psi3/2 at 160 px)
+    assert "its input pixel = 1 image px" in out[5]  # ... but its input is the image: no contradiction
     out = run(app, 1.0, 0.0, k=7)  # CIFAR has 4 orientations: clamped to the last one
-    assert "θ3" in fig(out[4])["layout"]["yaxis"]["ticktext"][1]
+    assert "θ3" in out[4] and "θ7" not in out[4]
 
 
 @pytest.mark.parametrize("args,match", [
-    ({"mode": "reflect"}, "boundary mode"), ({"model": "resnet50"}, "Unknown or unavailable model"),
-    ({"dx": 1e9}, "between"), ({"dy": math.nan}, "between"), ({"k": -1}, ">= 0"),
+    ({"mode": "reflect"}, "boundary must be one of"), ({"model": "resnet50"}, "model must be one of"),
+    ({"dx": 1e9}, "dx must be a number between -32 and 32"), ({"dx": "abc"}, "dx must be a number between -32 and 32"),
+    ({"dx": None}, "dx must be a number between -32 and 32"), ({"dy": math.nan}, "dy must be a number between"),
+    ({"dy": [1]}, "dy must be a number between"), ({"k": -1}, "orientation must be a whole number"),
+    ({"k": 1.5}, "orientation must be a whole number"), ({"rank": "x"}, "channel must be a whole number"),
+    ({"image": None}, "No image"),
 ])
 def test_invalid_inputs_are_refused_with_a_message(app, args, match):
     kw = {"dx": 0.5, "dy": 0.5, "mode": "circular", "model": "lscat_skip_cifar10", "k": 0, "rank": 0, "image": CAT}
@@ -147,9 +156,7 @@ def test_invalid_inputs_are_refused_with_a_message(app, args, match):
                     kw["rank"])
 
 
-def test_no_image_says_so_and_leaves_the_rest(app):
-    out = app.analyze(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
-    assert "No image" in out[0] and all(o == gr.skip() for o in out[1:])
+def test_shift_without_an_image_says_so(app):
     with pytest.raises(gr.Error, match="No image in this session"):
         app.shift(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
 
@@ -219,6 +226,8 @@ def test_explainer_figures():
     assert [t["type"] for t in f["data"]] == ["heatmap"] * 4 and "ξ" in text and "σ" in text
     f, text = panels.morlet_figure("lscat_skip_imagenette", 10, 7)
     assert max(len(t["z"]) for t in f["data"]) <= 61
+    for model, n in (("lscat_skip_cifar10", 8), ("lscat_skip_imagenette", 11)):  # readable filter names only
+        assert not any("psi" in panels.morlet_figure(model, j, 0)[1] for j in range(n))
     f = panels.relu_figure(0.5)
     assert [t["line"]["color"] for t in f["data"]] == [panels.render.GREEN, panels.render.BLUE, panels.render.ORANGE]
     f, text = panels.separation_figure("grass", "brick", 0, 1)
@@ -230,6 +239,98 @@ def test_explainer_figures():
 def test_card_accuracy_spellings():
     assert card_accuracy({"top1": 0.923}) == "92.3%"
     assert card_accuracy({"top1": True}) is None and card_accuracy({}) is None
+
+
+# --------------------------------------------------------------------------------------------
+# The page: App.update sends what changed, never raises, never shows a stale analysis
+# --------------------------------------------------------------------------------------------
+
+
+class Page:
+    """App.update driven as the browser drives it: the session's states fed back after each update."""
+
+    def __init__(self, app):
+        self.app = app
+        app.build()
+        self.ui = app.ui
+        self.shown, self.numbers_open = {}, False
+        self.source = {"path": str(CAT), "name": "cat (example)"}
+        self.settings = dict(dx=0.5, dy=0.0, boundary="circular", model="lscat_skip_cifar10", orientation=0, channel=0)
+        self.status = None
+
+    def move(self, **changes) -> set[str]:
+        self.settings.update(changes)
+        s = self.settings
+        out = self.app.update(self.source, self.shown, self.numbers_open, s["dx"], s["dy"], s["boundary"], s["model"],
+                              s["orientation"], s["channel"])
+        self.shown = out.get(self.ui.shown, self.shown)
+        self.status = out.get(self.ui.status, self.status)
+        self.out = out
+        names = {id(v): k for k, v in vars(self.ui).items()}
+        return {names[id(c)] for c in out} - {"shown"}
+
+
+@pytest.fixture()
+def page(app):
+    return Page(app)
+
+
+PANELS = {"picture_o", "pred_o", "picture_t", "pred_t", "change", "maps_o", "maps_t", "errors", "phases"}
+
+
+def test_page_sends_only_what_changed(page):
+    first = page.move()
+    assert PANELS | {"status", "errors_caption", "phases_caption", "maps_caption"} <= first
+    assert page.move(dx=0.75) == {"picture_t", "pred_t", "change", "maps_t", "errors", "phases"}
+    assert page.move(dx=0.75) == set()  # the slider's release after its last input: nothing to send
+    assert page.move(orientation=2) == {"maps_o", "maps_t", "errors", "phases"}
+    assert "numbers" not in page.move(dx=1.0)  # the numbers' accordion is closed
+    page.numbers_open = True
+    assert page.move() == {"numbers"}  # opened: the numbers of what is shown
+    assert page.out[page.ui.numbers]["tau"] == {"dx": 1.0, "dy": 0.0}
+    assert "numbers" in page.move(dx=1.25)
+    changed = page.move(boundary="zero")
+    assert {"picture_o", "maps_o", "errors_caption", "maps_caption"} <= changed
+    assert "Zero padding" in page.out[page.ui.errors_caption]
+
+
+def test_page_after_a_bad_file_shows_no_earlier_analysis(page, tmp_path):
+    page.move()
+    bad = tmp_path / "x.jpg"
+    bad.write_text("not a picture\n" * 10)
+    page.source = {"path": str(bad), "name": "x.jpg"}
+    changed = page.move()
+    assert PANELS <= changed and "status" in changed
+    assert "Cannot use x.jpg" in page.status and "not an image" in page.status
+    assert all(page.out[getattr(page.ui, k)] in (None, "") or "no image" in page.out[getattr(page.ui, k)]
+               for k in PANELS)
+    forwards = page.app.store.forwards
+    assert page.move(dx=2.0) == set()  # a slider move: the same message stays, the panels stay empty
+    assert "Cannot use x.jpg" in page.status and page.app.store.forwards == forwards
+    page.source = {"path": str(CAT), "name": "cat (example)"}  # the next good input
+    assert PANELS <= page.move() and "Cannot use" not in page.status
+
+
+def test_page_without_an_image_says_why_and_computes_nothing(page):
+    page.move()
+    page.source = None
+    assert PANELS <= page.move() and page.status == NO_IMAGE
+    forwards = page.app.store.forwards
+    assert page.move(dx=3.0) == set() and page.status == NO_IMAGE and page.app.store.forwards == forwards
+
+
+def test_page_settings_are_checked_and_partial_numbers_ignored(page):
+    page.move()
+    assert page.move(dx=None) == set() and page.out == {}  # "-" typed in the number box: wait for the number
+    changed = page.move(dx=99.0)
+    assert "status" in changed and "dx must be a number between -32 and 32" in page.status
+    page.move(dx=1.0)
+    assert "Invalid" not in page.status
+
+
+def test_uploads_become_the_page_image_and_empty_the_box(page):
+    source, box = App.uploaded("/tmp/upload/abc/photo.png")
+    assert source == {"path": "/tmp/upload/abc/photo.png", "name": "photo.png"} and box is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,8 +358,9 @@ def test_shipped_weights_light_up(weights_dir):
     assert "ResNet-18" in out[0] and "25.0%" in out[0]
     assert [b["block"] for b in out[-1]["blocks"]] == [0, 1, 2, 3, 4]
     assert all(b["feature_change"] > 0 for b in out[-1]["blocks"])
-    assert "no wavelet filters" in out[6].plot
-    assert fig(out[4])["layout"]["xaxis"]["ticktext"][0].startswith("feature map")
+    assert "no wavelet filters" in out[6]
+    assert "feature map original" in out[4] and "stage 4" in out[4]
+    assert "stage 4: " in out[5]  # the feature-change chart
 
 
 def test_interim_weights_stand_in_under_the_same_key(tmp_path, monkeypatch):

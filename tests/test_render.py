@@ -55,3 +55,18 @@ def test_strip_decodes_to_the_tiles_with_white_gaps():
     assert jpg.size == (16, 56) and jpg.mode == "RGB"
     back = np.asarray(jpg).astype(int)
     assert np.abs(back - strip.astype(int)).mean() < 2  # full-chroma JPEG: close to the tiles
+
+
+def test_webp_tiles_lossless_when_small_and_close_when_lossy():
+    noise = np.random.default_rng(1).integers(0, 255, size=(16, 16, 3)).astype(np.uint8)
+    ramp = np.stack([*np.meshgrid(np.linspace(0, 255, 64), np.linspace(255, 0, 64)), np.full((64, 64), 128.0)], -1)
+    for rgb, lossless, tol in ((noise, True, 0), (ramp.astype(np.uint8), False, 3)):
+        uri = render.webp_uri(rgb, lossless=lossless)
+        assert uri.startswith("data:image/webp;base64,")
+        back = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB")).astype(int)
+        assert back.shape == rgb.shape and np.abs(back - rgb).mean() <= tol
+
+
+def test_css_ramp_is_the_colour_map():
+    assert render.css_ramp(render.SEQUENTIAL) == "linear-gradient(to right, #ffffff 0%, #9ecae1 35%, #2f78b7 70%, " \
+                                                 "#08306b 100%)"

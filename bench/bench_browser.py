@@ -1,0 +1,354 @@
+"""The demo's latency as a person gets it: Debian's Chromium (headless, through Playwright) on `python app.py`.
+
+    .venv/bin/python bench/bench_browser.py [--moves 20] [--models lscat_skip_cifar10 lscat_skip_imagenette] \
+        [--out docs/bench/browser_cpu.jsonl]
+
+Starts app.py on a free port and a headless Chromium at 1400x900, and measures (JSON lines on stdout,
+appended to --out when given):
+  * page load: from navigation start to the controls on the page ("interactive"), and to the first
+    analysis drawn (every picture and chart of the default example);
+  * per model, upload to first full update: a file set in the upload box (the eight examples in turn)
+    until both pictures, both map halves and both charts show the new image;
+  * per model, input change to every plot redrawn, over --moves moves of each kind:
+      - "drag": the dx slider's thumb pressed, dragged in 6 steps, released; from the input event of the
+        final value to the frame in which the translated picture, the translated maps and both charts
+        show it (and, while dragging: how many intermediate states were drawn, whether any update
+        arrived after the final one);
+      - "arrow": ArrowRight / ArrowLeft on the focused slider;
+      - "number": a value typed into the slider's number box, then Enter;
+    median, p90 and max, in milliseconds of the page's own clock (performance.now);
+  * bytes the server sent per update (Chrome DevTools' Network.dataReceived, see Bytes: the event
+    stream and any other request), median and p90 in kB; for a drag, per update drawn;
+  * the machine: cores, load average before and after each model, Chromium, torch, gradio, the commit
+    (with "+dirty" when demo/, app.py or bench/ differ from it) and the date.
+Each drawn state is recognised by the "data-state" / layout.meta token every picture and chart carries
+(demo.panels.token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+EXAMPLES = ["horse", "rocket", "coffee", "astronaut", "grass", "gravel", "brick", "cat"]  # each differs from the last
+
+# In the page: the last input event's time, and a watcher that, from before an action, checks at every
+# animation frame whether all targets show a state containing a given substring; it records the frame
+# after that (the one in which the update is on screen) and the translated maps' states along the way.
+INIT = """
+window.__pcInput = null;
+for (const ev of ["input", "change"]) {
+  document.addEventListener(ev, (e) => {
+    const t = e.target;
+    if (t instanceof HTMLInputElement && ["range", "number", "file"].includes(t.type))
+      window.__pcInput = {t: performance.now(), value: t.value, type: t.type};
+  }, true);
+}
+window.__pcState = (sel) => {
+  const el = document.querySelector(sel);
+  if (!el) return null;
+  const g = el.querySelector(".js-plotly-plot");
+  if (g) return g._fullLayout && g._fullLayout.meta != null ? String(g._fullLayout.meta) : null;
+  const s = el.querySelector("[data-state]");
+  if (!s) return null;
+  for (const img of s.querySelectorAll("img")) if (!img.complete || !img.naturalWidth) return null;
+  return s.dataset.state;
+};
+// needle null: the dx slider's current value, as demo.panels.token writes it
+window.__pcNeedle = () => "dx=" + String(parseFloat(document.querySelector("#dx input[type=range]").value)) + ";";
+window.__pcWatch = (targets, needle, timeout, needInput) => {
+  window.__pcDone = null;
+  window.__pcArmed = false;
+  const seen = [], start = performance.now();
+  let since = null;
+  const frame = (now) => {
+    const want = needle || window.__pcNeedle();
+    const states = targets.map(window.__pcState);
+    const m = window.__pcState("#maps_translated");
+    if (m && seen[seen.length - 1] !== m) seen.push(m);
+    const fresh = !needInput || (window.__pcInput && window.__pcInput.t > start);
+    const ok = fresh && states.every((s) => s && s.includes(want));
+    since = ok ? (since ?? performance.now()) : null;  // the first frame showing the state
+    if (ok && window.__pcArmed) {
+      window.__pcDone = {t: since, input: needInput ? window.__pcInput : {t: start}, seen, states, needle: want};
+      return;
+    }
+    if (performance.now() - start > timeout) { window.__pcDone = {timeout: true, states, seen, want}; return; }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+};
+"""
+MOVED = ["#picture_translated", "#maps_translated", "#errors", "#phases"]
+ALL = MOVED + ["#picture_original", "#maps_original"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "demo", "app.py", "bench"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def stats(values: list[float], nd: int = 1) -> dict:
+    v = sorted(values)
+    if not v:
+        return {"n": 0}
+    return {"n": len(v), "median": round(statistics.median(v), nd), "p90": round(v[int(0.9 * (len(v) - 1))], nd),
+            "max": round(v[-1], nd)}
+
+
+def fmt(v: float) -> str:
+    return f"{float(v):g}"  # as demo.panels.token writes dx and dy
+
+
+class Bytes:
+    """Bytes the server sent to the page, from the last reset: Network.dataReceived's dataLength of the
+    page's http requests (the event stream is not compressed, so that is what went over the wire;
+    Chrome reports the stream's encodedDataLength late and in bursts, and the pictures' data: URIs,
+    decoded in the page, are requests of their own, left out here)."""
+
+    def __init__(self, page):
+        self.total, self._http = 0, set()
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.requestWillBeSent", self._request)
+        cdp.on("Network.dataReceived", self._on)
+
+    def _request(self, e):
+        if e["request"]["url"].startswith("http"):
+            self._http.add(e["requestId"])
+
+    def _on(self, e):
+        if e["requestId"] in self._http:
+            self.total += e.get("dataLength", 0)
+
+    def reset(self):
+        self.total = 0
+
+
+def wait_done(page, timeout_s: float = 120) -> dict:
+    page.evaluate("() => { window.__pcArmed = true; }")
+    page.wait_for_function("() => window.__pcDone", timeout=timeout_s * 1000, polling=20)
+    done = page.evaluate("() => window.__pcDone")
+    if done.get("timeout"):
+        raise RuntimeError(f"the page did not update: {done}")
+    return done
+
+
+def watch(page, needle: str | None, targets=MOVED, timeout_s: float = 120, after_input: bool = True) -> None:
+    """Start watching before an action; ``needle`` None: the dx slider's value once the action is over.
+    ``after_input``: only a state drawn after a new input event counts (and latency runs from that event;
+    otherwise from the start of the watch)."""
+    page.evaluate("([t, n, ms, f]) => window.__pcWatch(t, n, ms, f)", [targets, needle, timeout_s * 1000, after_input])
+
+
+def value_of(page, kind: str = "range") -> float:
+    return float(page.input_value(f"#dx input[type={kind}]"))
+
+
+def measure(page, counter: Bytes, action, settle_ms: int = 400) -> dict:
+    """Run ``action`` and wait until every moved target shows the dx slider's final value; returns the
+    latency from the last input event to the first frame showing it, the bytes received, the states drawn
+    on the way, and whether anything else was drawn within ``settle_ms`` after it (a stale update)."""
+    counter.reset()
+    watch(page, None)
+    action()
+    done = wait_done(page)
+    page.wait_for_timeout(settle_ms)
+    after = page.evaluate("(sel) => window.__pcState(sel)", "#maps_translated")
+    return {"ms": done["t"] - done["input"]["t"], "bytes": counter.total, "seen": done["seen"],
+            "stale_after": not (after or "").startswith(done["needle"]), "needle": done["needle"]}
+
+
+def drag(page, target: float):
+    box = page.locator("#dx input[type=range]").bounding_box()
+    lo, hi = -32.0, 32.0
+    x_of = lambda v: box["x"] + 8 + (v - lo) / (hi - lo) * (box["width"] - 16)  # the thumb's centre
+    y = box["y"] + box["height"] / 2
+    start = value_of(page)
+    page.mouse.move(x_of(start), y)
+    page.mouse.down()
+    for i in range(1, 7):
+        page.mouse.move(x_of(start + (target - start) * i / 6), y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+
+
+def moves(page, counter: Bytes, n: int) -> dict:
+    out = {}
+    # slider drag: alternate between positive and negative targets so that the thumb really moves
+    rows = []
+    for i in range(n):
+        target = (1 if i % 2 else -1) * (0.6 + 0.23 * i)
+        r = measure(page, counter, lambda target=target: drag(page, target))
+        drawn = max(1, len(r["seen"]) - 1)  # the first state seen is the one before the drag
+        rows.append({**r, "drawn_during_drag": drawn, "bytes_per_drag": r["bytes"], "bytes": r["bytes"] / drawn})
+    out["drag"] = rows
+    # arrow keys on the focused range input
+    page.locator("#dx input[type=range]").focus()
+    rows = []
+    for i in range(n):
+        key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"
+        rows.append(measure(page, counter, lambda key=key: page.keyboard.press(key)))
+    out["arrow"] = rows
+    # PageUp / PageDown (a few: they move by a tenth of the range)
+    rows = []
+    for i in range(4):
+        key = "PageUp" if i % 2 == 0 else "PageDown"
+        rows.append(measure(page, counter, lambda key=key: page.keyboard.press(key)))
+    out["page_key"] = rows
+    # a number typed into the number box, then Enter
+    box = page.locator("#dx input[type=number]")
+    rows = []
+    for i in range(n):
+        v = round((-1) ** i * (0.35 + 0.4 * i), 2)
+
+        def act(v=v):
+            box.fill(fmt(v))
+            box.press("Enter")
+        rows.append(measure(page, counter, act))
+    out["number"] = rows
+    return out
+
+
+def summary(rows: list[dict]) -> dict:
+    s = {"latency_ms": stats([r["ms"] for r in rows]), "kB_per_update": stats([r["bytes"] / 1000 for r in rows]),
+         "stale_after_final": sum(r["stale_after"] for r in rows)}
+    if rows and "drawn_during_drag" in rows[0]:
+        s["updates_drawn_per_drag"] = stats([r["drawn_during_drag"] for r in rows], 0)
+        s["kB_per_drag"] = stats([r["bytes_per_drag"] / 1000 for r in rows])
+    return s
+
+
+def pick_model(page, model: str, label: str) -> None:
+    page.click("#model input")
+    page.locator("[role=option]", has_text=label).first.click()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--moves", type=int, default=20, help="moves of each kind per model (default: %(default)s)")
+    ap.add_argument("--models", nargs="+", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
+    ap.add_argument("--threads", type=int, default=None, help="PHASE_COLLAPSE_THREADS of the app (default: its own)")
+    ap.add_argument("--out", type=Path, default=None, help="append the JSON lines to this file")
+    ap.add_argument("--note", default="", help="free text recorded with the run (e.g. what else ran)")
+    args = ap.parse_args()
+
+    import gradio
+    import torch
+    from playwright.sync_api import sync_playwright
+
+    from demo.models import LABELS
+
+    lines = []
+
+    def emit(d):
+        print(json.dumps(d), flush=True)
+        lines.append(d)
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    if args.threads is not None:
+        env["PHASE_COLLAPSE_THREADS"] = str(args.threads)
+    head = {"what": "browser latency", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "commit": commit(), "cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+            "load_before": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
+            "gradio": gradio.__version__, "threads": args.threads or "app default", "viewport": "1400x900",
+            "moves": args.moves, "note": args.note}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        if not wait_http(url, 180):
+            emit({**head, "error": "app did not answer within 180 s"})
+            return 1
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            head["chromium"] = browser.version
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.add_init_script(INIT)
+            counter = Bytes(page)
+            page.goto(url)
+            page.wait_for_selector("#dx input[type=range]", timeout=120_000)
+            interactive = page.evaluate("() => performance.now()")
+            watch(page, "dx=", ALL, 300, after_input=False)
+            first = wait_done(page, 300)["t"]
+            emit({**head, "page_interactive_ms": round(interactive), "page_first_analysis_ms": round(first)})
+            for m, model in enumerate(args.models):
+                load0 = [round(x, 2) for x in os.getloadavg()]
+                if m:
+                    watch(page, f";{model};", ALL, 300, after_input=False)
+                    pick_model(page, model, LABELS[model])
+                    wait_done(page, 300)
+                uploads = []
+                for name in EXAMPLES:
+                    path = ROOT / "demo" / "examples" / f"{name}.jpg"
+                    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+                    counter.reset()
+                    watch(page, digest, ALL)
+                    page.set_input_files("#image input[type=file]", str(path))
+                    done = wait_done(page)
+                    uploads.append({"ms": done["t"] - done["input"]["t"], "bytes": counter.total})
+                    page.wait_for_timeout(200)
+                rows = moves(page, counter, args.moves)
+                emit({"what": "browser latency", "model": model, "date": head["date"], "commit": head["commit"],
+                      "upload_to_full_update_ms": stats([u["ms"] for u in uploads]),
+                      "upload_kB": stats([u["bytes"] / 1000 for u in uploads]),
+                      **{kind: summary(r) for kind, r in rows.items()},
+                      "load_before": load0, "load_after": [round(x, 2) for x in os.getloadavg()]})
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if args.out:
+        with args.out.open("a") as f:
+            for d in lines:
+                f.write(json.dumps(d) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
