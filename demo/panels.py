@@ -207,9 +207,10 @@ def analysis_charts(dm: DemoModel, comp: Comparison, single: list[dict] | None, 
 # Captions: what each plot shows, for the boundary mode in use
 # --------------------------------------------------------------------------------------------
 
-def total_stride(dm: DemoModel) -> int:
-    info = dm.model.block_info[-1]
-    return info.scale * info.filters.stride
+def last_input_pixel(dm: DemoModel) -> int:
+    """Input pixels per pixel of the last block's input: a shift by a multiple of it moves every block's
+    input by whole pixels."""
+    return dm.model.block_info[-1].scale
 
 
 def errors_caption(dm: DemoModel, boundary: str) -> str:
@@ -218,40 +219,42 @@ def errors_caption(dm: DemoModel, boundary: str) -> str:
                 "hence no phase to compare.")
     head = ("Orange: (τ·x)∗ψ against the phase-shifted e<sup>−iξ·τ</sup>(x∗ψ); blue: |(τ·x)∗ψ| against |x∗ψ|. "
             "**Dotted**: each block's wavelet alone, dilated to input pixels and applied to the image; **solid**: the "
-            "network's own blocks; light grey: the bound σ<sub>rms</sub>|τ| for a shift of each block's own input. ")
+            "network's own blocks; light grey: the bound σ<sub>rms</sub>|τ| for a shift of each block's own input. "
+            "Blue stays under orange: the moduli change less than the coefficients. ")
     if boundary == "circular":
         return head + (
-            "The dotted curves stay under their dashed bound and fall with depth. The solid ones can rise above "
-            "the grey line: block j sees the subsampled output of block j−1, and a shift of τ input pixels is a "
-            "shift of that grid only when τ is a multiple of its pixel (the maps' \"1 map px\" of the row above); "
-            f"otherwise the subsampling aliases. Try dx = {total_stride(dm)} (the total stride): every block's input "
-            "then moves by whole pixels and the solid curves fall under the grey line.")
+            "The dotted curves stay under their dashed bound and fall with depth. The solid ones rise above the "
+            "grey line: block j's input is the output of the blocks before it, and a shift of τ image pixels is a "
+            "translation of that input only when τ is a whole number of its pixels (hover a point for them); "
+            "otherwise the modulus and the subsampling in between alias. Try dx = "
+            f"{last_input_pixel(dm)}, the last block's input pixel: every block's input then moves by whole "
+            "pixels and the solid curves stay under the grey line.")
     return head + ("**Zero padding**: what leaves the frame is lost and zeros come in, which no phase shift "
-                   "describes. The bounds hold for circular shifts only; here the curves can cross them, most for "
-                   "the deep blocks, whose wide filters reach the border from everywhere.")
+                   "describes. The bounds hold for circular shifts only; here the dotted curves, too, can cross "
+                   "their dashed bound, most for the deep blocks, whose wide filters reach the border from everywhere.")
 
 
 def phases_caption(boundary: str) -> str:
-    tail = ("" if boundary == "circular" else " With zero padding the border adds its own, unpredicted change, so "
-            "points scatter more.")
-    return ("Each point is one block and orientation, at the height of its measured phase shift angle Σ "
-            "(τ·x)∗ψ · conj(x∗ψ). **Hollow**: placed at the wavelet's prediction −ξ·τ; **filled**: at −ω̄·τ, where "
-            "ω̄ is the mean frequency of x∗ψ (its power spectrum's centroid). Natural images have most of their "
-            "energy at low frequencies, so x∗ψ oscillates below ξ and the measured shift is smaller than −ξ·τ: "
-            "the filled points lie nearer the diagonal, block 0's on it; deeper blocks stray because their inputs "
-            "are subsampled. Darker = deeper; the selected θ is larger." + tail)
+    tail = ("" if boundary == "circular" else " Zero padding adds a change no phase shift describes: the deep "
+            "blocks' points fall further below the diagonal.")
+    return ("Each point is one block and orientation, at the height of its measured phase shift, the angle of "
+            "Σ<sub>u</sub> (τ·x)∗ψ(u) · conj(x∗ψ(u)). **Hollow**: at the wavelet's prediction −ξ·τ; **filled**: at "
+            "−ω̄·τ, where ω̄ is the mean frequency of x∗ψ (the centroid of its power spectrum). Natural images have "
+            "most of their energy at low frequencies, so x∗ψ oscillates below ξ and the measured shift is smaller "
+            "than −ξ·τ. For shifts up to about a pixel block 0's filled points lie near the diagonal; deeper blocks "
+            "fall short of it as their inputs are not exact translates (see the error chart); for larger shifts "
+            "−ξ·τ wraps around ±π. Darker = deeper; the selected θ is larger." + tail)
 
 
 def maps_caption(boundary: str) -> str:
+    head = ("Each row: one block's channel and orientation θ, the original and the translated image on the same "
+            "colour scale; the phase as hue, brightness = modulus. Last column: translated minus original modulus "
+            "(orange −, blue +). ")
     if boundary == "circular":
-        return ("Each row: one block's channel and orientation θ, the original and the translated image on the "
-                "same colour scale. For a shift of a pixel or less the moduli change little, and less with depth, "
-                "while the phases (hue; brightness = modulus) rotate. Last column: translated minus original "
-                "modulus (orange −, blue +).")
-    return ("Each row: one block's channel and orientation θ, the original and the translated image on the same "
-            "colour scale. Zero padding: the edge that enters is black, so the maps change along the border at "
-            "every depth; the deepest maps, a few pixels wide, change visibly for shifts of a pixel or more. "
-            "Last column: translated minus original modulus (orange −, blue +).")
+        return head + ("The moduli change less than the coefficients, whose phases turn with the shift; after a "
+                       "shift by a whole number of a row's pixels, its maps are the original's, moved.")
+    return head + ("Zero padding: the edge that enters is black, so the maps change along the border at every depth, "
+                   "and the deepest maps, a few pixels wide, change visibly for shifts of a few pixels.")
 
 
 # --------------------------------------------------------------------------------------------

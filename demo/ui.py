@@ -38,7 +38,7 @@ CSS = """
 #title p {margin: 0}
 #status {border-left: 4px solid #e8862a; padding-left: 10px; min-height: 2.6em}
 #image {min-height: 0}
-#examples .grid-wrap {overflow: hidden; padding: 4px}
+#examples .grid-wrap {overflow: hidden; padding: 36px 4px 4px 4px}
 #examples .grid-container {grid-template-columns: repeat(4, minmax(0, 1fr)) !important;
                            grid-template-rows: repeat(2, 74px) !important; grid-auto-rows: 74px !important;
                            gap: 6px !important}
@@ -354,7 +354,7 @@ class App:
                                                height=110, elem_id="image"))
                 o.gallery = gr.Gallery([(panels.example_path(f), c) for f, c in panels.EXAMPLES],
                                        label="…or pick an example (licences in demo/examples/LICENSES.md)",
-                                       columns=4, rows=2, height=200, allow_preview=False, object_fit="cover",
+                                       columns=4, rows=2, height=212, allow_preview=False, object_fit="cover",
                                        interactive=False, buttons=[], elem_id="examples")
             with gr.Column(scale=4, min_width=230):
                 o.picture_o = gr.HTML(panels.picture_html(None, None, "…"), label="original picture",

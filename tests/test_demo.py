@@ -393,3 +393,61 @@ def test_corrupt_weights_fall_back_to_untrained(weights_dir, monkeypatch):
     assert not dm.trained and "corrupt" in dm.problem and "could not be loaded" in dm.banner()
     out = App(ModelStore()).analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     assert "untrained" in out[0] and out[-2]["trained"] is False
+
+
+# --------------------------------------------------------------------------------------------
+# The captions, checked on the shipped weights and the eight example images
+# --------------------------------------------------------------------------------------------
+
+
+def _slope(x, y) -> float:
+    x, y = torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    return float((x * y).sum() / (x * x).sum().clamp_min(1e-12))
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return App(ModelStore())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["lscat_skip_cifar10", "lscat_skip_imagenette"])
+def test_the_captions_say_what_the_charts_show(shipped, model):
+    """Each sentence of panels.errors_caption / phases_caption / maps_caption, in both boundary modes."""
+    numbers = lambda name, dx, mode: shipped.analyze(panels.example_path(name), dx, 0.0, mode, model, 0, 0)[7]
+    dm = shipped.store.get(model)
+    crossed, first, deep = 0, {}, {}
+    for name, _ in panels.EXAMPLES:
+        for mode in ("circular", "zero"):
+            n = numbers(name, 0.5, mode)
+            blocks, single = n["blocks"], n["single_wavelet"]
+            # blue under orange: the moduli change less than the coefficients (pointwise ||a|-|b|| <= |a-b|)
+            assert all(m <= e + 1e-6 for b in blocks + single for m, e in zip(b["modulus_error"], b["linear_error"]))
+            # the dotted curves fall with depth
+            assert single[-1]["linear_error"][0] < single[0]["linear_error"][0]
+            # phases: block 0's filled points near the diagonal, the hollow ones below it; deeper blocks' points
+            # (pooled over the images below) short of the diagonal, the filled ones nearer it
+            b0 = blocks[0]
+            assert 0.8 < _slope(b0["predicted_phase_local"], b0["measured_phase"]) < 1.35
+            assert _slope(b0["predicted_phase"], b0["measured_phase"]) < 0.95  # smaller than -xi.tau
+            for key in ("predicted_phase", "predicted_phase_local", "measured_phase"):
+                first.setdefault((mode, key), []).extend(b0[key])
+            for b in blocks[1:]:
+                for key in ("predicted_phase", "predicted_phase_local", "measured_phase"):
+                    deep.setdefault((mode, key), []).extend(b[key])
+            if mode == "circular":
+                assert all(s["linear_error"][0] <= s["bound"][0] + 1e-6 for s in single)  # under the dashed bound
+                assert any(b["linear_error"][0] > b["bound"][0] for b in blocks)  # solid above grey
+            else:
+                crossed += any(s["linear_error"][0] > s["bound"][0] for s in single)
+        # a shift by the last block's input pixel: the solid curves stay under the grey line
+        n = numbers(name, float(panels.last_input_pixel(dm)), "circular")
+        assert all(b["linear_error"][0] <= b["bound"][0] for b in n["blocks"])
+        # zero padding, a few pixels: the deepest maps change visibly
+        assert numbers(name, 2.5, "zero")["blocks"][-1]["modulus_error_all"] > 0.15
+    assert crossed >= 2  # zero padding: the dotted curves can cross their bound
+    for mode in ("circular", "zero"):
+        xi, local, measured = (first[(mode, k)] for k in ("predicted_phase", "predicted_phase_local", "measured_phase"))
+        assert abs(1 - _slope(local, measured)) < 0.15 and 1 - _slope(xi, measured) > 0.3
+        xi, local, measured = (deep[(mode, k)] for k in ("predicted_phase", "predicted_phase_local", "measured_phase"))
+        assert _slope(xi, measured) < _slope(local, measured) < 1
