@@ -1,23 +1,29 @@
-"""A real browser (Debian's chromium, driven by playwright) on `python app.py`: upload an image, pick an
-example, change the translation; predictions and plots update; no page errors; no request leaves
-localhost. Saves artifacts/browser/demo.png.
+"""A real browser (Debian's chromium, driven by playwright) on `python app.py`, at 1400x900 as a person
+sees it: the first view without scrolling, uploads, examples, the slider by pointer and keyboard, a bad
+file and what the page shows after it, no page errors, no request leaving localhost. Saves
+artifacts/browser/first_view.png and layer_by_layer.png (the screenshots in docs/ come from here).
 
 Skipped only when chromium is absent and PHASE_COLLAPSE_REQUIRE_BROWSER is unset (.ci/run sets it
 whenever it could install chromium); otherwise a missing browser fails the test."""
 
-import json
+import hashlib
 import os
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from _demo_support import ROOT, launched_app
 
+sys.path.insert(0, str(ROOT / "bench"))
+import bench_browser  # noqa: E402  (the benchmark's in-page instrumentation: the same states it waits for)
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = bench_browser.ARGS
 ARTIFACTS = ROOT / "artifacts" / "browser"
+VIEW = {"width": 1400, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +46,46 @@ def url():
         yield u
 
 
+@pytest.fixture()
+def page(browser, url):
+    """A fresh page with the first analysis drawn; records page errors and requests leaving localhost."""
+    host = urlparse(url).hostname
+    page = browser.new_page(viewport=VIEW)
+    page.errors, page.outside = [], []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("request", lambda r: page.outside.append(r.url) if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+            and urlparse(r.url).hostname not in (host, "localhost", "127.0.0.1") else None)
+    page.add_init_script(bench_browser.INIT)
+    page.goto(url)
+    page.wait_for_selector("#dx input[type=range]", timeout=180_000)
+    wait_state(page, "dx=0.5;", bench_browser.ALL, after_input=False)
+    yield page
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside
+    page.close()
+
+
+def wait_state(page, needle, targets=bench_browser.MOVED, after_input=True, timeout_s=120, action=None):
+    """Wait until every target shows a state containing ``needle`` (None: the dx slider's value), drawn
+    after ``action`` (watched from before it) and, with ``after_input``, after an input event."""
+    bench_browser.watch(page, needle, targets, timeout_s, after_input)
+    if action:
+        action()
+    return bench_browser.wait_done(page, timeout_s)
+
+
+def state(page, sel: str):
+    return page.evaluate("(s) => window.__pcState(s)", sel)
+
+
 def plot_data(page, elem_id: str):
+    """The data of a Plotly chart (the explainer's) in the page, or None."""
     return page.evaluate(f"() => {{ const g = document.querySelector('#{elem_id} .js-plotly-plot'); "
                          f"return g && g.data ? JSON.parse(JSON.stringify(g.data)) : null; }}")
 
 
-def numbers(page):
-    text = page.evaluate("() => { const e = document.querySelector('#numbers'); return e ? e.innerText : ''; }")
-    return text
-
-
 def wait_changed(page, fn, before, timeout=120_000):
     """Poll ``fn(page)`` until it differs from ``before`` (and is not None)."""
-    import time
-
     end = time.monotonic() + timeout / 1000
     while time.monotonic() < end:
         now = fn(page)
@@ -63,57 +95,96 @@ def wait_changed(page, fn, before, timeout=120_000):
     raise AssertionError("the page did not update")
 
 
-def test_upload_translate_and_look(browser, url):
-    host = urlparse(url).hostname
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page_errors, outside = [], []
-    page.on("pageerror", lambda e: page_errors.append(str(e)))
-    page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-            and urlparse(r.url).hostname not in (host, "localhost", "127.0.0.1") else None)
-    page.goto(url)
+def inside_view(page, sel: str) -> bool:
+    box = page.locator(sel).first.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEW["height"] and box["x"] >= 0 \
+        and box["x"] + box["width"] <= VIEW["width"]
 
-    # the initial analysis of the default example (cat.jpg) arrives
-    page.wait_for_selector("#pred_original .confidence-set, #pred_original [data-testid='label-output-value']",
-                           timeout=180_000)
-    maps0 = wait_changed(page, lambda p: plot_data(p, "maps"), None)
-    errors0 = wait_changed(page, lambda p: plot_data(p, "errors"), None)
-    assert len(maps0) == 5 and maps0[0]["type"] == "image"
 
-    # upload another image: the original column and the predictions change
-    page.click("#image button[aria-label=Clear]")
-    page.wait_for_selector("#status:has-text('No image')")
-    page.set_input_files("#image input[type=file]", str(ROOT / "demo" / "examples" / "rocket.jpg"))
-    maps1 = wait_changed(page, lambda p: plot_data(p, "maps"), maps0)
-    assert maps1[0]["source"] != maps0[0]["source"]
-    page.click("#numbers-accordion button, button:has-text('The numbers')")
-    n1 = wait_changed(page, numbers, "")
+def test_first_view(page):
+    """At 1400x900, without scrolling: where to drop an image, the eight examples (none clipped), both
+    pictures and both top-5s."""
+    assert page.evaluate("() => window.scrollY") == 0
+    assert page.locator("#image :text('Drop File Here')").is_visible() and inside_view(page, "#image")
+    assert inside_view(page, "#examples")
+    thumbs = page.locator("#examples button[aria-label^='Thumbnail']")
+    assert thumbs.count() == 8
+    frame = page.locator("#examples .grid-wrap").bounding_box()
+    for i in range(8):
+        b = thumbs.nth(i).bounding_box()
+        assert frame["x"] <= b["x"] and b["x"] + b["width"] <= frame["x"] + frame["width"] + 1, i
+        assert frame["y"] <= b["y"] and b["y"] + b["height"] <= frame["y"] + frame["height"] + 1, i
+    for sel in ("#picture_original img", "#picture_translated img", "#pred_original", "#pred_translated", "#dx"):
+        assert inside_view(page, sel), sel
+    assert "cat" in page.inner_text("#pred_original")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "first_view.png"))
+
+
+def test_keyboard_moves_like_the_pointer(page):
+    rng = page.locator("#dx input[type=range]")
+    rng.focus()
+    key = lambda k: lambda: page.keyboard.press(k)
+    assert wait_state(page, None, action=key("ArrowRight"))["needle"] == "dx=0.55;"
+    done = wait_state(page, None, action=key("PageUp"))  # a tenth of the range
+    assert done["needle"] != "dx=0.55;" and float(rng.input_value()) > 0.55
+    assert wait_state(page, None, action=key("Home"))["needle"] == "dx=-32;"
+    box = page.locator("#dx input[type=number]")
+
+    def typed():
+        box.fill("1.25")
+        box.press("Enter")  # focus stays in the box
+    assert wait_state(page, "dx=1.25;", action=typed)["states"][0].startswith("dx=1.25;")
+    assert page.evaluate("() => document.activeElement.type") == "number"
+    assert state(page, "#errors").startswith("dx=1.25;") and "1.25" in page.inner_text("#picture_translated")
+
+
+def test_pointer_drag_streams_and_the_last_value_wins(page):
+    done = wait_state(page, None, action=lambda: bench_browser.drag(page, 6.0))
+    assert len(done["seen"]) >= 3  # updates were drawn during the drag, not only at its end
+    page.wait_for_timeout(800)
+    assert state(page, "#maps_translated").startswith(done["needle"])  # nothing stale arrived after it
+
+
+def test_a_bad_file_leaves_no_earlier_analysis(page, tmp_path):
+    bad = tmp_path / "x.jpg"
+    bad.write_text("this is plain text, not a picture\n" * 20)
+    page.set_input_files("#image input[type=file]", str(bad))
+    page.wait_for_selector("#status:has-text('Cannot use x.jpg')", timeout=60_000)
+    for sel in ("#picture_original", "#picture_translated", "#maps_original", "#maps_translated", "#errors",
+                "#phases"):
+        assert page.locator(f"{sel} img, {sel} svg").count() == 0, sel
+    assert page.locator("#image :text('Drop File Here')").is_visible()  # ready for the next file
+    # a slider move analyses nothing and the status keeps saying why
+    page.locator("#dx input[type=range]").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(1500)
+    assert "Cannot use x.jpg" in page.inner_text("#status")
+    assert page.locator("#maps_translated img").count() == 0
+    # the next good input: an example
+    brick = lambda: page.click("#examples button[aria-label='Thumbnail 8 of 8']")
+    assert wait_state(page, None, bench_browser.ALL, after_input=False, action=brick)["needle"] == "dx=0.55;"
+    assert "brick (example)" in page.inner_text("#status")
+
+
+def test_upload_translate_and_look(page):
+    rocket = ROOT / "demo" / "examples" / "rocket.jpg"
+    wait_state(page, hashlib.sha256(rocket.read_bytes()).hexdigest()[:8], bench_browser.ALL,
+               action=lambda: page.set_input_files("#image input[type=file]", str(rocket)))
+    assert "rocket.jpg" in page.inner_text("#status") and state(page, "#maps_original").startswith("dx=0.5;")
+    assert page.locator("#image :text('Drop File Here')").is_visible()
     top1 = page.inner_text("#pred_original")
     assert any(c in top1 for c in ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                                    "truck"))
-
-    # change the translation: the translated branch, the charts and the numbers update
-    box = page.locator("#dx input[type=number]")
-    box.fill("2.5")
-    box.press("Enter")
-    box.blur()
-    errors2 = wait_changed(page, lambda p: plot_data(p, "errors"), plot_data(page, "errors"))
-    assert errors2 != errors0
-    n2 = wait_changed(page, numbers, n1)
-    assert '"dx": 2.5' in n2.replace("dx\n", "dx") or "2.5" in n2
-    maps2 = plot_data(page, "maps")
-    assert maps2[1]["source"] != maps1[1]["source"]  # the translated column was redrawn
-    phases = plot_data(page, "phases")
-    assert len(phases) == 9
-
-    # pick an example from the gallery: it replaces the upload and is analysed
-    page.click("#examples button[aria-label='Thumbnail 8 of 8']")
-    page.wait_for_selector("#image :text('brick')", timeout=60_000)
-    maps3 = wait_changed(page, lambda p: plot_data(p, "maps"), maps2)
-    assert maps3[0]["source"] != maps2[0]["source"]
-
+    # the numbers, once their accordion is open
+    page.click("button:has-text('The numbers')")
+    page.wait_for_selector("#numbers :text('predicted_phase_local')", timeout=60_000)
+    # the explainer's plotly charts are drawn
+    assert plot_data(page, "relu") and plot_data(page, "morlet")
+    # the layer-by-layer section after a 0.5 px shift (the state the page opens with)
+    page.locator("h2:has-text('Layer by layer')").scroll_into_view_if_needed()
+    section = page.locator("h2:has-text('Layer by layer')").bounding_box()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
-    assert not page_errors, page_errors
-    assert not outside, outside
-    json.dumps(phases)
-    page.close()
+    page.screenshot(path=str(ARTIFACTS / "layer_by_layer.png"), full_page=True,
+                    clip={"x": 0, "y": section["y"] + page.evaluate("() => window.scrollY") - 10, "width": 1400,
+                          "height": 1480})
