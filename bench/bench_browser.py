@@ -52,10 +52,12 @@ EXAMPLES = ["horse", "rocket", "coffee", "astronaut", "grass", "gravel", "brick"
 # after that (the one in which the update is on screen) and the translated maps' states along the way.
 INIT = """
 window.__pcInput = null;
-for (const ev of ["input", "change"]) {
+// the last input event that changed a value: "input" for the slider and its number box ("change", fired
+// again when a drag ends, would not change it), "change" for the file box
+for (const [ev, types] of [["input", ["range", "number"]], ["change", ["file"]]]) {
   document.addEventListener(ev, (e) => {
     const t = e.target;
-    if (t instanceof HTMLInputElement && ["range", "number", "file"].includes(t.type))
+    if (t instanceof HTMLInputElement && types.includes(t.type))
       window.__pcInput = {t: performance.now(), value: t.value, type: t.type};
   }, true);
 }
@@ -276,7 +278,7 @@ def main() -> int:
     import torch
     from playwright.sync_api import sync_playwright
 
-    from demo.models import LABELS
+    from demo.models import DEFAULT, LABELS
 
     lines = []
 
@@ -313,12 +315,14 @@ def main() -> int:
             watch(page, "dx=", ALL, 300, after_input=False)
             first = wait_done(page, 300)["t"]
             emit({**head, "page_interactive_ms": round(interactive), "page_first_analysis_ms": round(first)})
-            for m, model in enumerate(args.models):
+            shown = DEFAULT
+            for model in args.models:
                 load0 = [round(x, 2) for x in os.getloadavg()]
-                if m:
+                if model != shown:
                     watch(page, f";{model};", ALL, 300, after_input=False)
                     pick_model(page, model, LABELS[model])
                     wait_done(page, 300)
+                    shown = model
                 uploads = []
                 for name in EXAMPLES:
                     path = ROOT / "demo" / "examples" / f"{name}.jpg"

@@ -29,15 +29,21 @@ def _mix(t: float) -> str:
     return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
 
 
+def single_quoted(markup: str) -> str:
+    """Attributes in single quotes: the page receives this HTML inside JSON, where every double quote
+    costs a backslash (none of the texts here contains a quote of either kind in an attribute)."""
+    return markup.replace('"', "'")
+
+
 def _card(svg: str, legend: list[tuple[str, str]], state: str, title: str) -> str:
-    keys = "".join(f'<span class="pc-lg">{sw}{html.escape(name)}</span>' for sw, name in legend)
-    return (f'<div class="pc-chart" data-state="{state}"><div class="pc-ct">{title}</div>{svg}'
-            f'<div class="pc-legend">{keys}</div></div>')
+    keys = "".join(f'<span class="pc-lg">{sw}{html.escape(name, quote=False)}</span>' for sw, name in legend)
+    return single_quoted(f'<div class="pc-chart" data-state="{state}"><div class="pc-ct">{title}</div>{svg}'
+               f'<div class="pc-legend">{keys}</div></div>')
 
 
 def message(text: str, state: str = "", title: str = "") -> str:
-    return (f'<div class="pc-chart" data-state="{state}"><div class="pc-ct">{title}</div>'
-            f'<div class="pc-msg">{html.escape(text)}</div></div>')
+    return single_quoted(f'<div class="pc-chart" data-state="{state}"><div class="pc-ct">{title}</div>'
+               f'<div class="pc-msg">{html.escape(text, quote=False)}</div></div>')
 
 
 def _line_key(color: str, dash: str = "", width: float = 2.5, dot: bool = True) -> str:
@@ -84,15 +90,19 @@ def errors(report: list[dict], single: list[dict], tau: tuple[float, float], k: 
     parts.append(f'<text x="{M["l"] + pw / 2}" y="{H - 4}" class="pc-tx">block</text>'
                  f'<text transform="translate(14 {M["t"] + ph / 2}) rotate(-90)" class="pc-tx">relative error '
                  f'(‖·‖ / ‖x∗ψ‖)</text>')
-    where = [f"block {r['block']}: its input pixel = {r['scale']} image px, τ = ({r['tau_block'][1]:.3g}, "
-             f"{r['tau_block'][0]:.3g}) of them" for r in report]
-    for (rows, _, color, dash, width, name), y in zip(series, ys):
-        pts = " ".join(f"{_f(X(j))},{_f(Y(v))}" for j, v in enumerate(y))
+    where = [f"τ = ({r['tau_block'][1]:.3g}, {r['tau_block'][0]:.3g}) block px" for r in report]
+    for (rows, key, color, dash, width, name), y in zip(series, ys):
+        pts = " ".join(f"{X(j):.0f},{Y(v):.0f}" for j, v in enumerate(y))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="{width}" '
                      f'stroke-dasharray="{dash}"/>')
-        r_ = 4 if width == 3 else 2.5
-        parts += [f'<circle cx="{_f(X(j))}" cy="{_f(Y(v))}" r="{r_}" fill="{color}"><title>{name}: {v:.3g}'
-                  f'{" · " + where[j] if rows is report else ""}</title></circle>' for j, v in enumerate(y)]
+        if key == "bound":
+            continue
+        dots = [f'<circle cx="{X(j):.0f}" cy="{Y(v):.0f}" r="{4 if width == 3 else 2.5}"' for j, v in enumerate(y)]
+        if rows is report:  # hover: the value, and tau in the block's own pixels
+            dots = [f"{d}><title>{name} {v:.3g}, {where[j]}</title></circle>" for j, (d, v) in enumerate(zip(dots, y))]
+        else:
+            dots = [d + "/>" for d in dots]
+        parts.append(f'<g fill="{color}">{"".join(dots)}</g>')
     svg = f'<svg viewBox="0 0 {W} {H}" class="pc-svg" role="img" aria-label="{ERRORS_TITLE}">{"".join(parts)}</svg>'
     legend = [(_line_key(c, d, w, w == 3), name) for _, _, c, d, w, name in series]
     return _card(svg, legend, state, ERRORS_TITLE)
@@ -125,19 +135,24 @@ def phases(report: list[dict], highlight: int | None = None, state: str = "") ->
                  f'stroke="{GREY}" stroke-dasharray="2 3"/>'
                  f'<text x="{PM + (S - PM) / 2}" y="{S - 6}" class="pc-tx">predicted phase shift (rad)</text>'
                  f'<text transform="translate(11 {(S - PM) / 2}) rotate(-90)" class="pc-tx">measured (rad)</text>')
-    hollow, filled, segs = [], [], []
+    groups, segs = [], []
     for r in report:
-        c = _mix(r["block"] / max(n - 1, 1))
+        hollow, filled = [], []
+        hk = None if highlight is None else min(highlight, len(r["predicted_phase"]) - 1)  # theta_k, clamped
         for k, (a, b, m) in enumerate(zip(r["predicted_phase"], r["predicted_phase_local"], r["measured_phase"])):
-            rad = 4.5 if k == highlight else 3
-            y = _f(Q(m))
-            if abs(a - b) < math.pi:  # not across the wrap at +-pi
-                segs.append(f"M{_f(P(a))} {y}H{_f(P(b))}")
-            hollow.append(f'<circle cx="{_f(P(a))}" cy="{y}" r="{rad}" fill="white" stroke="{c}" stroke-width="1.3"/>')
-            filled.append(f'<circle cx="{_f(P(b))}" cy="{y}" r="{rad}" fill="{c}"><title>block {r["block"]} θ{k}: '
-                          f'measured {m:.2f}, −ξ·τ {a:.2f}, −ω̄·τ {b:.2f} rad</title></circle>')
+            y, rad = f"{Q(m):.0f}", 4.5 if k == hk else 3
+            x0, x1 = f"{P(a):.0f}", f"{P(b):.0f}"
+            if abs(a - b) < math.pi and x0 != x1:  # not across the wrap at +-pi
+                segs.append(f"M{x0} {y}H{x1}")
+            hollow.append(f'<circle class="h" cx="{x0}" cy="{y}" r="{rad}"/>')
+            title = (f"<title>block {r['block']} θ{k}: measured {m:.2f}, −ξ·τ {a:.2f}, −ω̄·τ {b:.2f} rad</title>"
+                     if k == hk else "")
+            filled.append(f'<circle class="f" cx="{x1}" cy="{y}" r="{rad}">{title}</circle>')
+        c = _mix(r["block"] / max(n - 1, 1))
+        groups.append(f'<g fill="{c}" stroke="{c}">{"".join(hollow + filled)}</g>')
     parts.append(f'<path d="{"".join(segs)}" stroke="#ccc" stroke-width="1" fill="none"/>')
-    parts += hollow + filled
+    parts.append("<style>.h{fill:#fff;stroke-width:1.3}.f{stroke:#fff;stroke-width:.6}</style>")
+    parts += groups
     svg = (f'<svg viewBox="0 0 {S} {S}" class="pc-svg pc-square" role="img" aria-label="{PHASES_TITLE}">'
            f'{"".join(parts)}</svg>')
     legend = [(_line_key(GREY, "2 3", 1.5, False), "measured = predicted"),
@@ -163,7 +178,7 @@ def feature_changes(report: list[dict], state: str = "") -> str:
               for j in range(n)]
     parts.append(f'<polyline points="{" ".join(f"{_f(X(j))},{_f(Y(v))}" for j, v in enumerate(vals))}" fill="none" '
                  f'stroke="#4f9a3a" stroke-width="3"/>')
-    parts += [f'<circle cx="{_f(X(j))}" cy="{_f(Y(v))}" r="4" fill="#4f9a3a"><title>stage {j}: {v:.3g}</title>'
+    parts += [f'<circle cx="{X(j):.0f}" cy="{Y(v):.0f}" r="4" fill="#4f9a3a"><title>stage {j}: {v:.3g}</title>'
               f'</circle>' for j, v in enumerate(vals)]
     svg = f'<svg viewBox="0 0 {W} {H}" class="pc-svg">{"".join(parts)}</svg>'
     return _card(svg, [(_line_key("#4f9a3a"), "‖f(τx) − f(x)‖ / ‖f(x)‖ per stage")], state, ERRORS_TITLE)

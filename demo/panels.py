@@ -19,6 +19,7 @@ from core import explain
 from core.data import to_tensor
 from core.models import CIFAR10, IMAGENET
 from demo import charts, figures, render
+from demo.charts import single_quoted
 from demo.inputs import Settings
 from demo.models import DemoModel
 from demo.pipeline import Comparison, Original, Shown, adapter, top_k
@@ -29,6 +30,7 @@ EXAMPLES = [("cat.jpg", "cat"), ("horse.jpg", "horse (drawing)"), ("rocket.jpg",
             ("astronaut.jpg", "astronaut"), ("grass.jpg", "grass"), ("gravel.jpg", "gravel"), ("brick.jpg", "brick")]
 TEXTURES = ("grass", "gravel", "brick")
 PICTURE = 200  # px, the first view's original and translated pictures
+SENT = 128  # px at most, of those pictures as sent (a 160 px input: 5 kB instead of 7 per update)
 FILTER_NAMES = {"standard": "standard J = 1 filters, subsampled by 2", "psi1": "ψ₁ filters, not subsampled",
                 "psi3/2": "ψ₃⁄₂ filters, subsampled by 2"}
 
@@ -57,9 +59,10 @@ def _img(dm: DemoModel, rgb: np.ndarray, size: int, display: int | None = None, 
     h, w = rgb.shape[:2]
     if h > size:
         rgb, h, w = render.resize(rgb, size), size, size
-    uri = render.webp_uri(rgb, lossless=h * w <= _lossless_max(dm), quality=80 if alt else 75)
-    cls = ' class="pc-x"' if h < display else ""  # magnified maps stay pixelated: one map pixel, one square
-    return f'<img{cls} src="{uri}" width="{display}" height="{display}" alt="{alt}">'
+    # quality: the pictures 75; the maps 65, the large ones (more than 32x32, Imagenette's first blocks) 55
+    uri = render.webp_uri(rgb, lossless=h * w <= _lossless_max(dm), quality=75 if alt else 65 if h * w <= 1024 else 55)
+    cls = ' class="pc-x"' if 2 * h <= display else ""  # magnified 2x or more: pixelated, one pixel one square
+    return f"<img{cls} src='{uri}' width='{display}' height='{display}' alt='{alt}'>"
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,9 +73,11 @@ def _img(dm: DemoModel, rgb: np.ndarray, size: int, display: int | None = None, 
 def picture_html(dm: DemoModel | None, pic: np.ndarray | None, caption: str, state: str = "") -> str:
     """The network's input as a picture (or, without one, the caption alone, e.g. why there is none)."""
     if pic is None:
-        return f'<figure class="pc-pic" data-state="{state}"><div class="pc-empty">{caption}</div></figure>'
-    img = _img(dm, pic * 255, max(PICTURE, pic.shape[0]), PICTURE, "picture")
-    return f'<figure class="pc-pic" data-state="{state}">{img}<figcaption>{caption}</figcaption></figure>'
+        return single_quoted(f'<figure class="pc-pic" data-state="{state}"><div class="pc-empty">{caption}</div>'
+                             '</figure>')
+    img = _img(dm, pic * 255, min(SENT, pic.shape[0]), PICTURE, "picture")
+    return single_quoted(f'<figure class="pc-pic" data-state="{state}">{img}<figcaption>{caption}</figcaption>'
+                         '</figure>')
 
 
 def original_picture(dm: DemoModel, orig: Original, name: str, state: str) -> str:
@@ -114,7 +119,7 @@ def _header(cells: list[str], labels: bool) -> str:
 def _grid(rows: list[list[str]], header: str, size: int, state: str, labels: list[str] | None = None) -> str:
     body = "".join(f'<div class="pc-r">{f"<div class=pc-l>{labels[i]}</div>" if labels else ""}{"".join(r)}</div>'
                    for i, r in enumerate(rows))
-    return f'<div class="pc-maps" data-state="{state}" style="--t:{size}px">{header}{body}</div>'
+    return single_quoted(f'<div class="pc-maps" data-state="{state}" style="--t:{size}px">{header}{body}</div>')
 
 
 def _legend(css: str, round_: bool = False) -> str:
@@ -171,8 +176,8 @@ def translated_maps(dm: DemoModel, orig: Original, comp: Comparison, s: Settings
 
 def maps_html(dm: DemoModel, orig: Original, comp: Comparison, s: Settings, state: str) -> str:
     """Both halves side by side: what the API returns as "maps"."""
-    return (f'<div class="pc-pair">{original_maps(dm, orig, s, state)}'
-            f'{translated_maps(dm, orig, comp, s, state)}</div>')
+    return (f"<div class='pc-pair'>{original_maps(dm, orig, s, state)}"
+            f"{translated_maps(dm, orig, comp, s, state)}</div>")
 
 
 # --------------------------------------------------------------------------------------------

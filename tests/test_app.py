@@ -60,7 +60,7 @@ def test_analyze_endpoint(client):
         assert numbers["weights"] and (f"`{numbers['weights']}`" in status or "trained weights" in status)
     assert len(po["confidences"]) == 5 and po["label"] == po["confidences"][0]["label"]
     assert len(pt["confidences"]) == 5 and "Top class" in line
-    assert 'class="pc-maps"' in maps and maps.count("data:image/webp;base64,") == 17 + 26
+    assert "class='pc-maps'" in maps and maps.count("data:image/webp;base64,") == 17 + 26
     assert errors.count("<polyline") == 6 and phases.count("<circle") == 2 * 8 * 4 + 2
     assert numbers["tau"] == {"dx": 0.5, "dy": 0.25} and len(numbers["blocks"]) == 8
     single = [b["linear_error_all"] for b in numbers["single_wavelet"]]
