@@ -16,10 +16,12 @@ appended to --out when given):
         arrived after the final one);
       - "arrow": ArrowRight / ArrowLeft on the focused slider;
       - "number": a value typed into the slider's number box, then Enter;
-    median, p90 and max, in milliseconds of the page's own clock (performance.now);
+    median, p90 and max, in milliseconds of the page's own clock (performance.now); during the arrow
+    moves, Chrome's CPU profiler gives the page's main-thread time per update, by script;
   * bytes the server sent per update (Chrome DevTools' Network.dataReceived, see Bytes: the event
     stream and any other request), median and p90 in kB; for a drag, per update drawn;
-  * the machine: cores, load average before and after each model, Chromium, torch, gradio, the commit
+  * the machine: cores, load average before and after each model, the other processes using the CPU
+    (state T: stopped), Chromium, torch, gradio, the commit
     (with "+dirty" when demo/, app.py or bench/ differ from it) and the date.
 Each drawn state is recognised by the "data-state" / layout.meta token every picture and chart carries
 (demo.panels.token).
@@ -129,6 +131,20 @@ def commit() -> str:
         return "unknown"
 
 
+def busy_processes(min_cpu: float = 10.0) -> list[str]:
+    """Other processes using the CPU when the run starts (ps's %CPU, averaged over each one's lifetime)."""
+    try:
+        out = subprocess.run(["ps", "-eo", "pid=,stat=,pcpu=,args="], capture_output=True, text=True).stdout
+    except OSError:
+        return []
+    busy = []
+    for line in out.splitlines():
+        pid, stat, cpu, args = line.split(None, 3)
+        if float(cpu) >= min_cpu and int(pid) != os.getpid():
+            busy.append(f"{pid} {stat} {cpu}% {args[:90]}")
+    return busy
+
+
 def stats(values: list[float], nd: int = 1) -> dict:
     v = sorted(values)
     if not v:
@@ -224,13 +240,15 @@ def moves(page, counter: Bytes, n: int) -> dict:
         drawn = max(1, len(r["seen"]) - 1)  # the first state seen is the one before the drag
         rows.append({**r, "drawn_during_drag": drawn, "bytes_per_drag": r["bytes"], "bytes": r["bytes"] / drawn})
     out["drag"] = rows
-    # arrow keys on the focused range input
+    # arrow keys on the focused range input, under Chrome's CPU profiler
     page.locator("#dx input[type=range]").focus()
     rows = []
+    profiler = Profiler(page)
     for i in range(n):
         key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"
         rows.append(measure(page, counter, lambda key=key: page.keyboard.press(key)))
     out["arrow"] = rows
+    out["profile"] = profiler.stop(n)
     # PageUp / PageDown (a few: they move by a tenth of the range)
     rows = []
     for i in range(4):
@@ -249,6 +267,34 @@ def moves(page, counter: Bytes, n: int) -> dict:
         rows.append(measure(page, counter, act))
     out["number"] = rows
     return out
+
+
+class Profiler:
+    """Chrome's sampling CPU profiler on the page (Profiler domain): main-thread time per script."""
+
+    def __init__(self, page):
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Profiler.enable")
+        self.cdp.send("Profiler.setSamplingInterval", {"interval": 250})
+        self.cdp.send("Profiler.start")
+
+    def stop(self, updates: int) -> dict:
+        prof = self.cdp.send("Profiler.stop")["profile"]
+        nodes = {nd["id"]: nd["callFrame"] for nd in prof["nodes"]}
+        per: dict[str, float] = {}
+        for sample, dt in zip(prof["samples"], prof["timeDeltas"]):
+            cf = nodes[sample]
+            name = cf["url"].rsplit("/", 1)[-1].split("-")[0] or cf["functionName"] or "?"
+            per[name] = per.get(name, 0.0) + dt / 1000
+        native = {k: per.pop(k, 0.0) for k in ("(idle)", "(program)", "(garbage collector)")}
+        for k in ("requestAnimationFrame", "?"):  # the benchmark's own watcher and polling
+            per.pop(k, None)
+        top = {k: round(v / updates, 1) for k, v in sorted(per.items(), key=lambda kv: -kv[1])[:6]}
+        return {"what": "the page's scripts: main-thread ms per arrow-key update (sampled; the benchmark's own "
+                        "watcher left out; '(program)' is the browser's unattributed native work, polling included)",
+                "scripts_ms_per_update": round(sum(per.values()) / updates, 1), "top_scripts": top,
+                **{k.strip("()").replace(" ", "_") + "_ms_per_update": round(v / updates, 1)
+                   for k, v in native.items()}}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -295,7 +341,7 @@ def main() -> int:
             "commit": commit(), "cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
             "load_before": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
             "gradio": gradio.__version__, "threads": args.threads or "app default", "viewport": "1400x900",
-            "moves": args.moves, "note": args.note}
+            "moves": args.moves, "note": args.note, "busy_processes": busy_processes()}
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
@@ -337,7 +383,7 @@ def main() -> int:
                 emit({"what": "browser latency", "model": model, "date": head["date"], "commit": head["commit"],
                       "upload_to_full_update_ms": stats([u["ms"] for u in uploads]),
                       "upload_kB": stats([u["bytes"] / 1000 for u in uploads]),
-                      **{kind: summary(r) for kind, r in rows.items()},
+                      **{kind: summary(r) if kind != "profile" else r for kind, r in rows.items()},
                       "load_before": load0, "load_after": [round(x, 2) for x in os.getloadavg()]})
             browser.close()
     finally:

@@ -1,9 +1,9 @@
 """The two layer-by-layer charts as SVG drawn here, sent as HTML (plain strings; no plotting library).
 
-Measured first (bench/bench_browser.py and a Chrome profile of the page, docs/DEMO.md): redrawing the two
-charts with Plotly took about 90 ms of the browser's main thread per update on the project's 2-core
-machine, more than the server's whole computation for the CIFAR-10 model. An SVG of a few kB that the
-page's HTML component patches in place costs a few milliseconds. Hover texts are SVG <title>s; the
+Measured first (a CPU profile of the page during a series of slider moves, docs/DEMO.md): Plotly's
+redraw of the two charts was the largest part of the browser's work per update on the project's 2-core
+machine, more than the server's whole computation for the CIFAR-10 model. An SVG of a few kB, which the
+page's HTML component patches in place, costs the browser little. Hover texts are SVG <title>s; the
 legends are HTML under the charts; the colours are the poster's (demo.render)."""
 
 from __future__ import annotations
