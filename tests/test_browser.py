@@ -119,6 +119,10 @@ def test_first_view(page):
     assert "cat" in page.inner_text("#pred_original")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "first_view.png"))
+    # the layer-by-layer section, after the 0.5 px shift the page opens with
+    top = page.locator("h2:has-text('Layer by layer')").bounding_box()["y"] - 10
+    page.screenshot(path=str(ARTIFACTS / "layer_by_layer.png"), full_page=True,
+                    clip={"x": 0, "y": top, "width": VIEW["width"], "height": 1480})
 
 
 def test_keyboard_moves_like_the_pointer(page):
@@ -181,10 +185,3 @@ def test_upload_translate_and_look(page):
     page.wait_for_selector("#numbers :text('predicted_phase_local')", timeout=60_000)
     # the explainer's plotly charts are drawn
     assert plot_data(page, "relu") and plot_data(page, "morlet")
-    # the layer-by-layer section after a 0.5 px shift (the state the page opens with)
-    page.locator("h2:has-text('Layer by layer')").scroll_into_view_if_needed()
-    section = page.locator("h2:has-text('Layer by layer')").bounding_box()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "layer_by_layer.png"), full_page=True,
-                    clip={"x": 0, "y": section["y"] + page.evaluate("() => window.scrollY") - 10, "width": 1400,
-                          "height": 1480})
