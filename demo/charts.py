@@ -144,12 +144,13 @@ def phases(report: list[dict], highlight: int | None = None, state: str = "") ->
             x0, x1 = f"{P(a):.0f}", f"{P(b):.0f}"
             if abs(a - b) < math.pi and x0 != x1:  # not across the wrap at +-pi
                 segs.append(f"M{x0} {y}H{x1}")
-            hollow.append(f'<circle class="h" cx="{x0}" cy="{y}" r="{rad}"/>')
+            hollow.append(f'<circle cx="{x0}" cy="{y}" r="{rad}"/>')
             title = (f"<title>block {r['block']} θ{k}: measured {m:.2f}, −ξ·τ {a:.2f}, −ω̄·τ {b:.2f} rad</title>"
                      if k == hk else "")
-            filled.append(f'<circle class="f" cx="{x1}" cy="{y}" r="{rad}">{title}</circle>')
+            filled.append(f'<circle cx="{x1}" cy="{y}" r="{rad}">{title}</circle>')
         c = _mix(r["block"] / max(n - 1, 1))
-        groups.append(f'<g fill="{c}" stroke="{c}">{"".join(hollow + filled)}</g>')
+        groups.append(f'<g fill="{c}" stroke="{c}"><g class="h">{"".join(hollow)}</g><g class="f">{"".join(filled)}</g>'
+                      '</g>')
     parts.append(f'<path d="{"".join(segs)}" stroke="#ccc" stroke-width="1" fill="none"/>')
     parts.append("<style>.h{fill:#fff;stroke-width:1.3}.f{stroke:#fff;stroke-width:.6}</style>")
     parts += groups

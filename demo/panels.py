@@ -59,8 +59,10 @@ def _img(dm: DemoModel, rgb: np.ndarray, size: int, display: int | None = None, 
     h, w = rgb.shape[:2]
     if h > size:
         rgb, h, w = render.resize(rgb, size), size, size
-    # quality: the pictures 75; the maps 65, the large ones (more than 32x32, Imagenette's first blocks) 55
-    uri = render.webp_uri(rgb, lossless=h * w <= _lossless_max(dm), quality=75 if alt else 65 if h * w <= 1024 else 55)
+    # quality: the first view's pictures 70; the maps 65, the large ones (more than 32x32, Imagenette's
+    # first blocks, and the grid's input row) 55
+    uri = render.webp_uri(rgb, lossless=h * w <= _lossless_max(dm),
+                          quality=70 if alt == "picture" else 65 if h * w <= 1024 else 55)
     cls = ' class="pc-x"' if 2 * h <= display else ""  # magnified 2x or more: pixelated, one pixel one square
     return f"<img{cls} src='{uri}' width='{display}' height='{display}' alt='{alt}'>"
 
