@@ -14,7 +14,8 @@ appended to --out when given):
         final value to the frame in which the translated picture, the translated maps and both charts
         show it (and, while dragging: how many intermediate states were drawn, whether any update
         arrived after the final one);
-      - "arrow": ArrowRight / ArrowLeft on the focused slider;
+      - "arrow": ArrowRight on the focused slider (0.05 px each; 4 PageUp presses, a tenth of the range
+        each, as "page_key");
       - "number": a value typed into the slider's number box, then Enter;
     median, p90 and max, in milliseconds of the page's own clock (performance.now); during the arrow
     moves, Chrome's CPU profiler gives the page's main-thread time per update, by script;
@@ -244,22 +245,22 @@ def moves(page, counter: Bytes, n: int) -> dict:
     page.locator("#dx input[type=range]").focus()
     rows = []
     profiler = Profiler(page)
-    for i in range(n):
-        key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"
-        rows.append(measure(page, counter, lambda key=key: page.keyboard.press(key)))
+    for _ in range(n):  # always to the right: every value new (no cached translation)
+        rows.append(measure(page, counter, lambda: page.keyboard.press("ArrowRight")))
     out["arrow"] = rows
     out["profile"] = profiler.stop(n)
     # PageUp / PageDown (a few: they move by a tenth of the range)
     rows = []
-    for i in range(4):
-        key = "PageUp" if i % 2 == 0 else "PageDown"
-        rows.append(measure(page, counter, lambda key=key: page.keyboard.press(key)))
+    page.keyboard.press("Home")  # from -32 up: four new values
+    page.wait_for_timeout(1000)
+    for _ in range(4):
+        rows.append(measure(page, counter, lambda: page.keyboard.press("PageUp")))
     out["page_key"] = rows
     # a number typed into the number box, then Enter
     box = page.locator("#dx input[type=number]")
     rows = []
     for i in range(n):
-        v = round((-1) ** i * (0.35 + 0.4 * i), 2)
+        v = round((-1) ** i * (0.35 + 0.4 * i), 2)  # every value new
 
         def act(v=v):
             box.fill(fmt(v))
