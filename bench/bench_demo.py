@@ -1,4 +1,5 @@
-"""Demo latency, measured the way a user gets it: through gradio_client against `python app.py`.
+"""API latency: the demo's endpoints through gradio_client against `python app.py` (what a person gets in
+the browser is bench/bench_browser.py).
 
     .venv/bin/python bench/bench_demo.py [--updates 30] [--models lscat_skip_cifar10 lscat_skip_imagenette]
 
@@ -13,7 +14,7 @@ Starts app.py on a free port and reports (JSON on stdout, one line per figure):
     it on every call).
 Each timed series also gives the CPU time per call of the client (this process) and of the server
 (from /proc), and at the end the same updates are timed in process, without gradio (App.shift).
-Also prints the machine (cores, load average), torch and gradio versions, the date, and per model
+Also prints the machine (cores, load average), torch and gradio versions, the date, the commit, and per model
 the weights it ran with ("untrained" when none are shipped). PHASE_COLLAPSE_PRETRAINED=/empty/dir
 times the untrained full-width models instead of the shipped ones.
 """
@@ -35,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 EXAMPLE = ROOT / "demo" / "examples" / "cat.jpg"
 
 
@@ -138,7 +140,10 @@ def main() -> int:
             client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
         # gradio_client's own round trip (it polls for messages every 50 ms), and its CPU cost
         trivial = timed_calls(lambda i: client.predict(0.5, api_name="/relu"), 20, proc.pid)
-        out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+        from bench_browser import commit
+
+        out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
+               "cores": os.cpu_count(),
                "app_threads": args.threads or "default (half the cores)",
                "load_before": os.getloadavg(), "torch": torch.__version__, "gradio": gradio.__version__,
                "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2),
