@@ -444,8 +444,8 @@ class App:
         sliders = [o.dx, o.dy, o.orientation, o.channel]
         triggers = ([o.source.change, o.numbers_open.change, demo.load, o.boundary.input, o.model.input]
                     + [c.input for c in sliders] + [c.release for c in sliders])
-        # Not queued: a direct request per update, about 40 ms sooner than through the queue on 2 cores
-        # (bench/bench_browser.py); the computations still take turns on the one analysis thread.
+        # Not queued: one direct request per update, without the queue's join and event stream (tens of
+        # milliseconds per update on 2 cores); the computations still take turns on the one analysis thread.
         gr.on(triggers, self.update, [o.source, o.shown, o.numbers_open, *settings], page, trigger_mode="always_last",
               show_progress="hidden", api_visibility="private", queue=False)
         o.image.upload(self.uploaded, o.image, [o.source, o.image], api_visibility="private")
