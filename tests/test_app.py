@@ -67,6 +67,16 @@ def test_analyze_endpoint(client):
     assert single[-1] < single[0] / 4  # invariance improves with depth
 
 
+def test_every_output_is_named(client):
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name in ("/analyze", "/shift", "/morlet", "/relu", "/separation"):
+        labels = [r["label"] for r in api[name]["returns"]] + [p["label"] for p in api[name]["parameters"]]
+        assert labels and not any(str(label).startswith(("value_", "parameter_")) for label in labels), (name, labels)
+    assert [r["label"] for r in api["/analyze"]["returns"]] == [
+        "status line", "Original: top-5", "Translated: top-5", "top class line", "maps", "error chart", "phase chart",
+        "analysis"]
+
+
 def test_shift_endpoint_reuses_the_session_image(server):
     c = Client(server[0], verbose=False, download_files=False)  # its own session
     with pytest.raises(AppError, match="No image in this session"):
