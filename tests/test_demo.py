@@ -3,6 +3,7 @@
 Narrow models stand in for the full-width ones here (same architecture, same filters); the launched
 server tests (test_app.py) run the real ones."""
 
+import dataclasses
 import json
 import math
 
@@ -137,6 +138,28 @@ def test_imagenette_model_and_orientation_clamp(app):
     assert "×" not in out[5]  # the error chart numbers blocks, it does not label their scale another way
     out = run(app, 1.0, 0.0, k=7)  # CIFAR has 4 orientations: clamped to the last one
     assert "θ3" in out[4] and "θ7" not in out[4]
+
+
+@pytest.mark.parametrize("size", [112, 128])
+def test_any_input_size(size):
+    """The Imagenette slot at another input size (the CPU-trained stand-ins are smaller than 160 px)."""
+
+    class Store(SmallStore):
+        def _load(self, key):
+            if key != "lscat_skip_imagenette":
+                return super()._load(key)
+            torch.manual_seed(0)
+            model = freeze(build_model("lscat_skip_imagenet", widths=(4,) * 11, num_classes=10, input_size=size))
+            entry = pretrained.ENTRIES["lscat_skip_imagenette_small"]
+            return DemoModel(key, model, dataclasses.replace(entry, input_size=size), False, None)
+
+    app = App(Store())
+    for mode in ("circular", "zero"):
+        out = run(app, 1.0, 0.5, mode=mode, model="lscat_skip_imagenette", k=3)
+        assert rows(out[4]) == 2 * 12 and f"{size}×{size} px" in out[4]
+        assert len(out[-1]["blocks"]) == 11 and out[-1]["single_wavelet"][0]["linear_error"]
+    dm = app.store.get("lscat_skip_imagenette")
+    assert f"dx = {panels.last_input_pixel(dm)}," in panels.errors_caption(dm, "circular")
 
 
 @pytest.mark.parametrize("args,match", [
