@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from demo import figures, inputs, panels
+from demo import figures, inputs, invariance, panels
 from demo.images import EXTENSIONS, MAX_BYTES, ImageError
 from demo.inputs import MAX_SHIFT, InputError, Settings, parse
 from demo.models import DEFAULT, LABELS, DemoModel, ModelStore, offered
@@ -83,6 +83,7 @@ document.addEventListener("keydown", (e) => {
 }, true);
 </script>"""
 NO_IMAGE = "**No image**: drop one in the box above or pick an example."
+PROGRESS = gr.Progress()  # the marker gradio looks for in a signature (it passes this object to every call)
 CLEARED_PICTURE = "no image"
 
 
@@ -296,6 +297,81 @@ class App:
         name, caption = panels.EXAMPLES[evt.index]
         return {"path": panels.example_path(name), "name": f"{caption} (example)"}, None
 
+    # -- translation invariance: API endpoints "stability", "invariance_curve", "animation" ----------
+    def _invariance(self, fn, *args):
+        """A demo/invariance.py endpoint on the analysis thread; its refusals as gr.Error, one log line each."""
+        ctx = contextvars.copy_context()  # gr.Progress finds its request through it
+        return self._compute.submit(ctx.run, invariance.gradio_errors, fn, self.store, self.pipeline, *args).result()
+
+    def stability(self, image, boundary: str, model: str, extent: float = 2.0, steps: int = 17,
+                  progress=PROGRESS):
+        """The prediction over a grid of sub-pixel translations of an image: at each shift (dx, dy), the
+        probability of the unshifted image's top class, for the model and, when its weights are shipped,
+        the ResNet-18 baseline of the same data set beside it.
+
+        Args:
+            image: an image file, as for `analyze`.
+            boundary: "circular" (exact Fourier shift) or "zero" (zero-padded).
+            model: a model key, as for `analyze`.
+            extent: the grid's half-width in input pixels (0 < extent <= 8; default 2).
+            steps: shifts per axis, odd, 3..33 (default 17: 17 x 17 shifts, step 0.25 px).
+        Returns:
+            map figure, summary (markdown), numbers (per model: grid, probs[dy][dx], kept fraction, changes, curve).
+        """
+        return self._invariance(invariance.stability_endpoint, image, boundary, model, extent, steps, progress)
+
+    def invariance_curve(self, image, boundary: str, model: str, extent: float = 2.0, steps: int = 17,
+                         progress=PROGRESS):
+        """Where the invariance is built: per block, the mean relative change over the same grid of shifts
+        (LScat+skip: the wavelet moduli; ResNet-18, when shipped: the stage outputs), against depth.
+
+        Args:
+            image, boundary, model, extent, steps: as for `stability`.
+        Returns:
+            curve figure, caption (markdown), numbers (per model: measure, block labels, curve).
+        """
+        return self._invariance(invariance.curve_endpoint, image, boundary, model, extent, steps, progress)
+
+    def animation(self, image, boundary: str, model: str, block: int = -1, orientation: int = 0, channel: int = 0,
+                  max_shift: float = 4.0):
+        """The translation played: the image moved by dx = 0 .. max_shift pixels and one block's wavelet
+        coefficients of the LScat+skip model (a ResNet key animates its LScat+skip pair), as an animated GIF:
+        the phases turn while the moduli change less.
+
+        Args:
+            image, boundary, model: as for `analyze`.
+            block: block index (-1: chosen automatically).
+            orientation: wavelet orientation theta_k (clamped to L-1).
+            channel: channel rank (0 = most energetic).
+            max_shift: the last dx, in input pixels (0 < max_shift <= 8).
+        Returns:
+            the GIF (shown), the GIF (download), caption (markdown).
+        """
+        return self._invariance(invariance.animation_endpoint, image, boundary, model, block, orientation, channel,
+                                max_shift)
+
+    def invariance_page(self, source, boundary, model, extent, steps, progress=PROGRESS):
+        """The page's view (opening the accordion, the button): map, summary, numbers, curve, caption, for the
+        page's image; never raises (the summary says what is wrong)."""
+        path = (source or {}).get("path")
+        if not path:
+            return None, NO_IMAGE, None, None, ""
+        try:
+            fig, text, numbers = self.stability(path, boundary, model, extent, steps, progress)
+            curve, caption, _ = self.invariance_curve(path, boundary, model, extent, steps, progress)
+        except gr.Error as e:
+            return None, f"**{e.title or 'Cannot compute the map'}:** {e.message}", None, None, ""
+        return fig, text, numbers, curve, caption
+
+    def animation_page(self, source, boundary, model, block, orientation, channel, max_shift):
+        path = (source or {}).get("path")
+        if not path:
+            return None, None, NO_IMAGE
+        try:
+            return self.animation(path, boundary, model, block, orientation, channel, max_shift)
+        except gr.Error as e:
+            return None, None, f"**{e.title or 'Cannot play the translation'}:** {e.message}"
+
     # -- explainer --------------------------------------------------------------------------------
     def morlet(self, model, block, k):
         try:
@@ -335,8 +411,10 @@ class App:
                        delete_cache=(3600, 3600)) as demo:  # uploads older than an hour are deleted hourly
             self._first_view()
             self._layer_by_layer()
+            self._invariance_view()
             self._explainer()
             self._wire(demo)
+            self._wire_invariance()
         return demo
 
     def _first_view(self) -> None:
@@ -402,6 +480,64 @@ class App:
         # API outputs that the page shows in pieces: the maps as one HTML; the session's image for `shift`
         o.maps_api = gr.HTML(label="maps", visible=False)
         o.current = gr.State(None)
+
+    def _invariance_view(self) -> None:
+        """Translation invariance at a glance: the stability map (LScat+skip beside its ResNet-18 baseline when
+        shipped), where the invariance is built, and the translation played. Computed when opened."""
+        o = self.ui
+        with gr.Accordion("Translation invariance at a glance: the prediction over sub-pixel shifts", open=False,
+                          elem_id="invariance_view") as o.inv_view:
+            with gr.Row():
+                o.inv_extent = inputs.slider(0.5, 8, value=2, step=0.25, label="grid half-width (input px)",
+                                             elem_id="stability_extent")
+                o.inv_steps = inputs.slider(3, 33, value=17, step=2, label="shifts per axis (odd)",
+                                            elem_id="stability_steps")
+                o.inv_button = gr.Button("Compute the stability map", variant="primary", elem_id="stability_button")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    o.stab_plot = gr.Plot(label="Top-class probability over the shifts", elem_id="stability")
+                    o.stab_text = gr.Markdown(label="stability", elem_id="stability_summary")
+                    _caption("Each cell: the probability of the unshifted image's top class after moving the image by "
+                             "(dx, dy); ×: the top class changes there; ring: no shift. The ResNet-18 baseline trained "
+                             "with the same recipe appears beside it when its weights are shipped.")
+                with gr.Column(scale=2):
+                    o.curve_plot = gr.Plot(label="Where the invariance is built", elem_id="invariance_curve")
+                    o.curve_text = _caption(label="curve")
+            with gr.Accordion("The numbers of the map (also returned by the API)", open=False):
+                o.stab_numbers = gr.JSON(label="stability", elem_id="stability_numbers")
+            o.curve_numbers = gr.JSON(visible=False)  # the `invariance_curve` endpoint's numbers
+            gr.Markdown("### The translation played")
+            with gr.Row():
+                o.anim_block = inputs.slider(-1, 10, value=-1, step=1, label="block (−1: automatic)",
+                                             elem_id="animation_block")
+                o.anim_shift = inputs.slider(0.5, 8, value=4, step=0.5, label="dx from 0 to (input px)",
+                                             elem_id="animation_shift")
+                o.anim_button = gr.Button("Play the translation", elem_id="animation_button")
+            with gr.Row(equal_height=False):
+                o.anim_image = gr.Image(label="Phases turn, moduli stay (animated GIF)", type="filepath",
+                                        interactive=False, elem_id="animation", height=260)
+                with gr.Column():
+                    o.anim_file = gr.DownloadButton("Download the GIF", elem_id="animation_download")
+                    o.anim_text = _caption(label="animation")
+
+    def _wire_invariance(self) -> None:
+        o = self.ui
+        grid = [o.source, o.boundary, o.model, o.inv_extent, o.inv_steps]
+        gr.on([o.inv_view.expand, o.inv_button.click], self.invariance_page, grid,
+              [o.stab_plot, o.stab_text, o.stab_numbers, o.curve_plot, o.curve_text], trigger_mode="always_last",
+              api_visibility="private", concurrency_limit=1, concurrency_id="invariance")
+        o.anim_button.click(self.animation_page,
+                            [o.source, o.boundary, o.model, o.anim_block, o.orientation, o.channel, o.anim_shift],
+                            [o.anim_image, o.anim_file, o.anim_text], api_visibility="private", concurrency_limit=1,
+                            concurrency_id="invariance")
+        api = [o.image, o.boundary, o.model, o.inv_extent, o.inv_steps]
+        gr.on([], self.stability, api, [o.stab_plot, o.stab_text, o.stab_numbers], api_name="stability",
+              concurrency_limit=1, concurrency_id="invariance")
+        gr.on([], self.invariance_curve, api, [o.curve_plot, o.curve_text, o.curve_numbers],
+              api_name="invariance_curve", concurrency_limit=1, concurrency_id="invariance")
+        gr.on([], self.animation, [o.image, o.boundary, o.model, o.anim_block, o.orientation, o.channel, o.anim_shift],
+              [o.anim_image, o.anim_file, o.anim_text], api_name="animation", concurrency_limit=1,
+              concurrency_id="invariance")
 
     def _explainer(self) -> None:
         o = self.ui
