@@ -266,16 +266,7 @@ def stability_map(model: torch.nn.Module, x: torch.Tensor, offsets: list[float] 
     import time
 
     t0 = time.perf_counter()
-    offsets = shift_offsets() if offsets is None else [float(o) for o in offsets]
-    if mode not in MODES:
-        raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
-    if x.dim() == 3:
-        x = x[None]
-    chunk = chunk_size(*x.shape[-2:]) if chunk is None else int(chunk)
-    if chunk < 1:
-        raise ValueError(f"chunk must be >= 1, got {chunk}")
-    kind = network_kind(model)
-    blocks = blocks and kind != "logits"
+    x, offsets, chunk, kind, blocks = _prepare(model, x, offsets, mode, blocks, chunk)
     taus = shift_grid(offsets)
     n, total = len(offsets), len(taus)
     lock = lock if lock is not None else nullcontext()
@@ -313,14 +304,27 @@ def stability_map(model: torch.nn.Module, x: torch.Tensor, offsets: list[float] 
             start = stop
             if progress:
                 progress(start, total)
-    res = StabilityMap(offsets, mode, ref_class, ref_prob,
-                       torch.cat(probs).reshape(n, n).numpy(), torch.cat(top).reshape(n, n).numpy(),
-                       torch.cat(top_p).reshape(n, n).numpy(),
+    grid = lambda parts, *tail: torch.cat(parts).reshape(n, n, *tail).numpy()
+    res = StabilityMap(offsets, mode, ref_class, ref_prob, grid(probs), grid(top), grid(top_p),
                        measure=({"scattering": "modulus", "features": "feature"}[kind] if blocks else None),
-                       block_errors=torch.cat(errors).reshape(n, n, -1).numpy() if blocks else None,
+                       block_errors=grid(errors, -1) if blocks else None,
                        block_scales=block_scales(model) if blocks else [])
     if blocks and kind == "features":
         res.block_scales = [max(1, x.shape[-1] // r.shape[-1]) for r in ref_maps]
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _prepare(model, x, offsets, mode, blocks, chunk):
+    """stability_map's arguments checked and resolved: (x as a batch, offsets, chunk, kind, blocks)."""
+    offsets = shift_offsets() if offsets is None else [float(o) for o in offsets]
+    if mode not in MODES:
+        raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
+    if x.dim() == 3:
+        x = x[None]
+    chunk = chunk_size(*x.shape[-2:]) if chunk is None else int(chunk)
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    kind = network_kind(model)
+    return x, offsets, chunk, kind, blocks and kind != "logits"
 

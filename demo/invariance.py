@@ -318,15 +318,8 @@ def _prune(directory: Path, keep: int):
             pass
 
 
-def animation(store, pipeline, path: str, model_key: str, boundary: str, block: int | None = None, k: int = 0,
-              channel: int = 0, max_shift: float = 4.0, frames: int = ANIMATION_FRAMES, axis: str = "dx",
-              directory: str | Path | None = None) -> tuple[Path, str, dict]:
-    """The image translated by 0 -> ``max_shift`` input pixels along ``axis`` ("dx" or "dy") in
-    ``frames`` steps, and one block's map x∗ψθ (channel of rank ``channel``, orientation ``k``) of
-    the LScat+skip model: the picture, the modulus (shared colour scale: the unshifted one's) and the
-    phase (hue, brightness = modulus), as demo/render.py colours them. Returns the GIF's path, a
-    caption and the numbers per frame: the shift, the predicted phase turn −ξ·τ, the measured one,
-    and the relative changes of the coefficients and of the moduli."""
+def _check_animation(max_shift, axis: str, frames, k, channel) -> float:
+    """The animation's own settings checked (the image, boundary and model are checked as for analyze)."""
     max_shift = float(max_shift)
     if not math.isfinite(max_shift) or not 0 < max_shift <= MAX_ANIMATION_SHIFT:
         raise InputError(f"the animation's shift must be in (0, {MAX_ANIMATION_SHIFT:g}] pixels, got {max_shift}")
@@ -336,6 +329,29 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
         raise InputError(f"frames must be in 2..64, got {frames}")
     if int(k) < 0 or int(channel) < 0:
         raise InputError("orientation and channel must be >= 0.")
+    return max_shift
+
+
+def _animation_caption(label: str, j: int, info, ch: int, kk: int, axis: str, max_shift: float, n: int,
+                       boundary: str, last: dict) -> str:
+    return (f"{label}, block {j} (one block pixel = {info.scale} input px at its input, maps "
+            f"{info.out_size[0]}×{info.out_size[1]}), channel {ch}, orientation θ{kk}: {axis} from 0 to "
+            f"{_fmt(max_shift)} px in {n} frames ({boundary}). The phase turns by −ξ·τ = "
+            f"{_signed(last['predicted_phase'])} rad (measured {_signed(last['measured_phase'])}) while the moduli "
+            f"change by {100 * last['modulus_change']:.0f}% (the complex coefficients by "
+            f"{100 * last['coefficient_change']:.0f}%).")
+
+
+def animation(store, pipeline, path: str, model_key: str, boundary: str, block: int | None = None, k: int = 0,
+              channel: int = 0, max_shift: float = 4.0, frames: int = ANIMATION_FRAMES, axis: str = "dx",
+              directory: str | Path | None = None) -> tuple[Path, str, dict]:
+    """The image translated by 0 -> ``max_shift`` input pixels along ``axis`` ("dx" or "dy") in
+    ``frames`` steps, and one block's map x∗ψθ (channel of rank ``channel``, orientation ``k``) of
+    the LScat+skip model: the picture, the modulus (shared colour scale: the unshifted one's) and the
+    phase (hue, brightness = modulus), as demo/render.py colours them. Returns the GIF's path, a
+    caption and the numbers per frame: the shift, the predicted phase turn −ξ·τ, the measured one,
+    and the relative changes of the coefficients and of the moduli."""
+    max_shift = _check_animation(max_shift, axis, frames, k, channel)
     key = LSCAT_OF.get(model_key, model_key)  # the ResNet has no phases: animate its LScat+skip pair
     dm, pkey, orig, _ = pipeline.original(path, key, boundary)
     n_blocks = len(dm.model.block_info)
@@ -383,13 +399,7 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
     digest = hashlib.sha256(repr(ckey).encode()).hexdigest()[:16]
     gif = write_gif(images, directory / f"translation-{key}-block{j}-{digest}.gif")
     _prune(directory, GIF_KEEP)
-    last = rows[-1]
-    caption = (f"{dm.label}, block {j} (one block pixel = {info.scale} input px at its input, maps "
-               f"{info.out_size[0]}×{info.out_size[1]}), channel {ch}, orientation θ{kk}: {axis} from 0 to "
-               f"{_fmt(max_shift)} px in {len(steps)} frames ({boundary}). The phase turns by −ξ·τ = "
-               f"{_signed(last['predicted_phase'])} rad (measured {_signed(last['measured_phase'])}) while the moduli "
-               f"change by {100 * last['modulus_change']:.0f}% (the complex coefficients by "
-               f"{100 * last['coefficient_change']:.0f}%).")
+    caption = _animation_caption(dm.label, j, info, ch, kk, axis, max_shift, len(steps), boundary, rows[-1])
     numbers = {"model": dm.key, "weights": dm.weights, "block": j, "orientation": kk, "channel": ch,
                "axis": axis, "boundary": boundary, "frames": rows, "gif": str(gif)}
     return _cache(store, "gifs").put(ckey, (gif, caption, numbers))
