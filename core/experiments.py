@@ -104,8 +104,9 @@ SCALES: dict[str, Scale] = {
     # whose parameter count is closest, core.models), a fixed 10,000-image training subset (every
     # class; core.data.decode) and 2,000 test images, batch 128 (the CPU recipes'), compiled bf16
     # steps (AMX): 2.2x eager fp32 for LScat+skip, and inductor's FX graph cache makes the
-    # recompilation of a graph already compiled cheap (probe below). The final shift consistency at
-    # 2 px only (the tables show that one). Epochs and subset set by the probe to fit 2.5 hours.
+    # recompilation of a graph already compiled cheap (2-6 s instead of 45-70 s, probe below). The
+    # final shift consistency at 2 px only (the tables show that one). 8 epochs of 10,000 images: what
+    # the probe says fits in 2.5 hours with a margin (docs/EXPERIMENTS.md, "Laptop scale").
     "laptop": Scale("eighth-width scattering models, width-matched ResNet-18 (width 12), 10,000 training "
                     "/ 2,000 test images, 8 epochs, compiled bf16 on the CPU",
                     {"cifar10": {"epochs": 8, "budget_s": None, "limit_train": 10_000, "limit_test": 2_000,
@@ -113,7 +114,8 @@ SCALES: dict[str, Scale] = {
                                  "final_shifts": [2], "compile": True}},
                     scat_widths={"cifar10": CIFAR10_SMALL}, resnet_width={"cifar10": RESNET18_WIDTH_CIFAR10_SMALL},
                     tables=("table1", "table2"),
-                    cost="estimate pending the probe"),
+                    cost="about 1.9 h for Tables 1-2 and layers with 3 seeds on 2 idle cores, with --jobs 2 "
+                         "--threads 1 (an estimate from `probe`, 2026-12-03; docs/EXPERIMENTS.md)"),
 }
 SHORT = {ds: dict(over) for ds, over in SCALES["full"].recipe.items()}  # the full scale's recipe (as before)
 
@@ -316,10 +318,10 @@ def execute(tasks: list[Task], jobs: int = 1, threads: int | None = None, quiet:
 
 
 def _relative_cost(cfg: dict) -> float:
-    """A rough ordering of runs by cost, from the probe's measurements at the laptop scale (1 thread):
-    LScat+skip with tanh and ms slowest, Scat and the ResNet fastest."""
-    weight = {"scat_cifar10": 0.25, "resnet18_cifar10": 0.25, "lscat_cifar10": 0.7}
-    nl = {"tanh": 1.3, "ms": 1.05, "mod": 1.0, "mc": 0.75, "cst": 0.7}
+    """A rough ordering of runs by cost: the laptop probe's run times relative to LScat+skip with mod
+    (1 thread, docs/experiments/laptop/probe.json): ms, cst and tanh slowest, Scat and the ResNet fastest."""
+    weight = {"scat_cifar10": 0.24, "resnet18_cifar10": 0.17, "lscat_cifar10": 0.75}
+    nl = {"ms": 1.59, "cst": 1.53, "tanh": 1.43, "mc": 1.17, "mod": 1.0}
     w = weight.get(cfg["model"], nl.get(cfg["nonlinearity"] or "mod", 1.0))
     return w * cfg["epochs"] * (cfg["limit_train"] or 50_000)
 
@@ -432,7 +434,9 @@ def table_markdown(name: str, results: dict[str, list[dict]], scale: str = "full
     else:
         scale_opt = "" if scale == "full" else f" --scale {scale}"
         lines += [f"No run has finished yet: see `python -m core.experiments list{scale_opt}` for the commands.", ""]
-    lines += ["| row | paper error % | our error % | seeds | params | shift consistency (circular, 2 px) | img/s "
+    paper_head = "paper error %" if scale == "full" else "paper error % (its full scale)"
+    ours_head = "our error %" if scale == "full" else f"our error % ({scale} scale)"
+    lines += [f"| row | {paper_head} | {ours_head} | seeds | params | shift consistency (circular, 2 px) | img/s "
               "| wall s |", "|---|---|---|---|---|---|---|---|"]
     for row in table.rows:
         rs = results.get(row.label, [])
@@ -915,10 +919,19 @@ def probe(scale: str, data: str, seeds: list[int], docs: Path, steps: int = 30, 
 
     per_table, idle = totals(""), totals("_idle_est")
     total = sum(per_table.values())
+    # with --jobs J worker processes of these threads each, the training runs share out (a greedy queue,
+    # longest first: about total / J) and layers follows in one process
+    threads = torch.get_num_threads()
+    jobs = max(1, (os.cpu_count() or 1) // threads)
+    train_idle = sum(v for k, v in idle.items() if k != "layers")
+    wall_idle = train_idle / jobs + idle["layers"] * (threads / (os.cpu_count() or 1))
     result = {"scale": scale, "summary": sc.summary, "seeds": seeds, "timed_steps": steps, "configs": configs,
               "estimated_s": {k: round(v) for k, v in per_table.items()}, "estimated_total_s": round(total),
               "estimated_idle_s": {k: round(v) for k, v in idle.items()},
               "estimated_idle_total_s": round(sum(idle.values())),
+              "estimated_idle_wall_s": {"jobs": jobs, "threads_per_job": threads, "wall_s": round(wall_idle),
+                                        "note": "training runs shared out over the jobs; layers in one process on "
+                                                "every core (assumed to scale linearly)"},
               "probe_wall_s": round(time.time() - t_start), "threads": torch.get_num_threads(),
               "cpu": platform.processor() or platform.machine(), "load_avg_before": [round(x, 2) for x in load0],
               "load_avg_after": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
@@ -932,7 +945,8 @@ def probe(scale: str, data: str, seeds: list[int], docs: Path, steps: int = 30, 
           f"{torch.get_num_threads()} threads)", flush=True)
     print("[probe] on idle cores (measured times x this process's CPU share): " +
           ", ".join(f"{k} {v / 60:.0f} min" for k, v in idle.items()) +
-          f"; total {sum(idle.values()) / 3600:.2f} h", flush=True)
+          f"; total {sum(idle.values()) / 3600:.2f} h; with --jobs {jobs} --threads {threads}: "
+          f"{wall_idle / 3600:.2f} h of wall time", flush=True)
     docs.mkdir(parents=True, exist_ok=True)
     name = "probe.json" if rows is None else "probe_rows.json"
     write_atomic(docs / name, json.dumps(result, indent=2) + "\n")
