@@ -7,9 +7,11 @@
     python -m core.experiments layers --cifar10 ROOT                  # class-mean separation by block, mod vs cst
     python -m core.experiments report                                 # rebuild docs/experiments from results
 
-    # the laptop scale: Tables 1-2 and the per-block separation on a 2-core CPU (see SCALES)
-    python -m core.experiments all --scale laptop --cifar10 ROOT --seeds 0 1 2
-    python -m core.experiments probe --scale laptop --cifar10 ROOT   # time each configuration: the cost
+    # the laptop scale: Tables 1-2 and the per-block separation on a 2-core CPU (see SCALES), two
+    # runs at a time on one core each
+    python -m core.experiments all --scale laptop --cifar10 ROOT --seeds 0 1 2 --jobs 2 --threads 1
+    python -m core.experiments probe --scale laptop --cifar10 ROOT --seeds 0 1 2 --threads 1   # the cost
+    python -m core.experiments probe --recipe cifar10_resnet18_small --cifar10 ROOT --threads 1  # a recipe's
 
 Every row of a table is trained with one fixed short recipe, the same for all rows of that table
 (the scale's recipe below: the table's recipe of ``core.recipes`` with a fixed number of epochs, so
