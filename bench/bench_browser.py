@@ -43,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_demo import free_port, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
+from bench_demo import free_port, stop, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -370,11 +370,7 @@ def main() -> int:
                       "load_before": load0, "load_after": [round(x, 2) for x in os.getloadavg()]})
             browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     if args.out:
         with args.out.open("a") as f:
             for d in lines:

@@ -258,7 +258,7 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
         mod_num = total((ss.sqrt() - m).square())
         meas = torch.angle(cross)
         centroid = spectra[j]["centroid"]
-        local = [float(wrap_phase(-(c[0] * tau_b[0] + c[1] * tau_b[1]))) for c in centroid]
+        local = predicted_phase_shift(torch.tensor(centroid, dtype=torch.float64), tau_b).tolist()
         out.append({
             "block": j,
             "scale": info.scale,
