@@ -205,3 +205,23 @@ def test_jobs_train_in_worker_processes_as_one_process_does(cifar_like, tmp_path
         f1, f2 = (json.loads((d / "final.json").read_text()) for d in (one, two))
         assert (f1["top1"], f1["loss"], f1["shift_consistency"]) == (f2["top1"], f2["loss"], f2["shift_consistency"])
         assert (tmp_path / "jobs" / "docs" / "runs" / "table2" / lab / "seed0" / "final.json").is_file()
+
+
+def test_probe_config_times_every_piece_and_adds_them_up(cifar_like):
+    """The cost probe on a tiny eager run: every piece is measured (positive seconds), the estimate
+    is the documented sum of them, and the layers' estimate appears only when asked for."""
+    t = E.TABLES["table2"]
+    cfg = E.run_config(t, t.rows[0], 0, str(cifar_like), None, True, "cpu")
+    cfg["limit_train"] = None  # the probe sizes its own subset from the whole split (120 images)
+    res = E.probe_config(cfg, steps=1, device="cpu", fit_images=40)
+    assert res["steps_per_epoch"] == 120 // cfg["batch_size"] and res["timed_steps"] == 1
+    for k in ("setup_s", "step_s", "cpu_step_s", "eval_s", "final_eval_s", "checkpoint_s", "layers_s"):
+        assert res[k] > 0, k
+    # eager: a later seed recompiles nothing more than the first
+    assert (res["recompile_train_s"], res["recompile_eval_s"]) == (res["compile_train_s"], res["compile_eval_s"])
+    body = cfg["epochs"] * (res["steps_per_epoch"] * res["step_s"] + res["eval_s"] + res["checkpoint_s"])
+    body += res["final_eval_s"]
+    assert res["run_s_cold"] == pytest.approx(body + res["compile_train_s"] + res["compile_eval_s"], abs=1e-3)
+    assert 0 < res["cpu_share"] <= 1
+    assert res["run_s_cold_idle_est"] == pytest.approx(res["run_s_cold"] * res["cpu_share"], abs=1e-3)
+    assert "layers_s" not in E.probe_config(cfg, steps=1, device="cpu")
