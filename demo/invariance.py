@@ -358,7 +358,7 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
     j = default_block(dm, max_shift) if block is None or int(block) < 0 else min(int(block), n_blocks - 1)
     info = dm.model.block_info[j]
     kk = min(int(k), info.filters.L - 1)
-    C = orig.blocks[j]["wavelet"].shape[0]
+    C = orig.blocks[j]["wavelet"].shape[1]
     ch = int(orig.ranking(j, kk)[min(int(channel), C - 1)])
     ckey = (key, dm.weights, boundary, pkey[-1], j, kk, ch, max_shift, int(frames), axis, str(directory))
     hit = _cache(store, "gifs").get(ckey)
@@ -372,7 +372,7 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
         with wavelet_padding(dm.model, "circular" if boundary == "circular" else "reflect"):
             _, inter = dm.model.forward_intermediates(xs, indices=[j], stop_early=True, keys=("wavelet",))
     zs = inter[0]["wavelet"][:, ch, kk]  # (F, H, W) complex
-    z0 = orig.blocks[j]["wavelet"][ch, kk]
+    z0 = orig.blocks[j]["wavelet"][0, ch, kk]
     vmax = render.robust_max(z0.abs().numpy())
     xi = info.xi_block[kk]
     tile = 160

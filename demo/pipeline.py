@@ -60,8 +60,9 @@ class LRU:
 @dataclass
 class Branch:
     """What one forward pass leaves: the input (normalized, and as a picture), class probabilities,
-    and per block the wavelet coefficients x * psi_theta (C, L, H, W) or the real feature maps
-    (C, H, W), for the one image of the batch."""
+    and per block what ``forward_intermediates`` returned for this batch of one image, as it
+    returned it: the wavelet coefficients x * psi_theta (1, C, L, H, W) or the real feature maps
+    (1, C, H, W)."""
 
     x: torch.Tensor
     picture: np.ndarray  # (S, S, 3) in [0, 1]
@@ -82,8 +83,8 @@ class Original(Branch):
         key = (j, k)
         if key not in self._rankings:
             b = self.blocks[j]
-            self._rankings[key] = (channel_ranking(b["wavelet"], k) if "wavelet" in b
-                                   else b["output"].square().sum(dim=(-2, -1)).argsort(descending=True))
+            self._rankings[key] = (channel_ranking(b["wavelet"][0], k) if "wavelet" in b
+                                   else b["output"][0].square().sum(dim=(-2, -1)).argsort(descending=True))
         return self._rankings[key]
 
     def rendered(self, key, make):
@@ -114,7 +115,7 @@ def picture(x: torch.Tensor) -> np.ndarray:
 
 
 class Scattering:
-    """A learned scattering network: per block the complex coefficients x * psi_theta (C, L, H, W)."""
+    """A learned scattering network: per block the complex coefficients x * psi_theta (1, C, L, H, W)."""
 
     complex = True
     ORIGINAL_KEYS = ("wavelet", "modulus", "input")  # "input" only for the spectra, then dropped
@@ -123,8 +124,7 @@ class Scattering:
         # the wavelets padded as the boundary mode says: on the torus for circular shifts (exact
         # equivariance), reflect (the reference) otherwise
         with wavelet_padding(dm.model, "circular" if mode == "circular" else "reflect"):
-            logits, inter = dm.model.forward_intermediates(x, keys=self.ORIGINAL_KEYS if original else ("wavelet",))
-        return logits, [{k: (v[0] if k in ("wavelet", "modulus") else v) for k, v in d.items()} for d in inter]
+            return dm.model.forward_intermediates(x, keys=self.ORIGINAL_KEYS if original else ("wavelet",))
 
     def prepare(self, pipeline: Pipeline, dm: DemoModel, orig: Original) -> None:
         orig.spectra = block_spectra(orig.blocks)  # reads each block's "input" (batched)
@@ -134,47 +134,42 @@ class Scattering:
         orig.bank_ref = orig.bank.reference(orig.x[0].double().mean(0))
 
     def compare(self, orig: Original, blocks: list[dict], tau) -> list[dict]:
-        # compare_blocks takes batched intermediates: the views [None] cost nothing
-        return compare_blocks([{"wavelet": a["wavelet"][None], "modulus": a["modulus"][None], "info": a["info"]}
-                               for a in orig.blocks], [{"wavelet": b["wavelet"][None]} for b in blocks], tau,
-                              spectra=orig.spectra)
+        return compare_blocks(orig.blocks, blocks, tau, spectra=orig.spectra)
 
     def select(self, orig: Original, j: int, k: int, rank: int) -> Shown:
-        C, L = orig.blocks[j]["wavelet"].shape[:2]
+        C, L = orig.blocks[j]["wavelet"].shape[1:3]
         kk = min(k, L - 1)
         ch = int(orig.ranking(j, kk)[min(rank, C - 1)])
-        a = orig.blocks[j]["wavelet"][ch, kk].numpy()
+        a = orig.blocks[j]["wavelet"][0, ch, kk].numpy()
         return Shown(kk, ch, C, a)
 
     def map(self, block: dict, s: Shown) -> np.ndarray:
-        return block["wavelet"][s.channel, s.k].numpy()
+        return block["wavelet"][0, s.channel, s.k].numpy()
 
 
 class Features:
-    """A network of real feature maps (the ResNet-18 baselines): per stage its output (C, H, W)."""
+    """A network of real feature maps (the ResNet-18 baselines): per stage its output (1, C, H, W)."""
 
     complex = False
 
     def forward(self, dm: DemoModel, x: torch.Tensor, mode: str, original: bool):
-        logits, inter = dm.model.forward_intermediates(x)
-        return logits, [{"output": d["output"][0]} for d in inter]
+        return dm.model.forward_intermediates(x)
 
     def prepare(self, pipeline: Pipeline, dm: DemoModel, orig: Original) -> None:
         pass
 
     def compare(self, orig: Original, blocks: list[dict], tau) -> list[dict]:
-        changes = feature_change([{"output": a["output"][None]} for a in orig.blocks],
-                                 [{"output": b["output"][None]} for b in blocks])
+        changes = feature_change(orig.blocks, blocks)
         return [{"block": j, "feature_change": c} for j, c in enumerate(changes)]
 
     def select(self, orig: Original, j: int, k: int, rank: int) -> Shown:
-        C = orig.blocks[j]["output"].shape[0]
+        C = orig.blocks[j]["output"].shape[1]
         ch = int(orig.ranking(j, 0)[min(rank, C - 1)])
-        a = orig.blocks[j]["output"][ch].numpy()
+        a = orig.blocks[j]["output"][0, ch].numpy()
         return Shown(-1, ch, C, a)
 
     def map(self, block: dict, s: Shown) -> np.ndarray:
-        return block["output"][s.channel].numpy()
+        return block["output"][0, s.channel].numpy()
 
 
 SCATTERING, FEATURES = Scattering(), Features()
