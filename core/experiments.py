@@ -101,7 +101,7 @@ SCALES: dict[str, Scale] = {
                   {"cifar10": {"epochs": 15, "budget_s": None}, "imagenette": {"epochs": 15, "budget_s": None}},
                   tables=("table1", "table2", "table3"),
                   cost="about 3 min per CIFAR-10 row and seed on one H100 (expected; not measured yet)"),
-    # A reduced-scale test of the claim on a 2-core CPU (issue 11). Eighth-width scattering models
+    # A reduced-scale test of the claim on a 2-core CPU. Eighth-width scattering models
     # (CIFAR10_SMALL, 0.39 M parameters for LScat+skip), a ResNet-18 of width 12 (0.40 M: the width
     # whose parameter count is closest, core.models), a fixed 10,000-image training subset (every
     # class; core.data.decode) and 2,000 test images, batch 128 (the CPU recipes'), compiled bf16

@@ -101,7 +101,7 @@ RECIPES["cifar10_lscat_skip"] = dict(
 # The ResNet-18 baseline: the same recipe, only the model changes.
 RECIPES["cifar10_resnet18"] = dict(RECIPES["cifar10_lscat_skip"], model="resnet18_cifar10")
 
-# LScat without skip and "Scat" (P fixed), for the experiment tables (issue 5).
+# LScat without skip and "Scat" (P fixed), for the experiment tables.
 RECIPES["cifar10_lscat"] = dict(RECIPES["cifar10_lscat_skip"], model="lscat_cifar10")
 RECIPES["cifar10_scat"] = dict(RECIPES["cifar10_lscat_skip"], model="scat_cifar10")
 
@@ -121,13 +121,13 @@ RECIPES["cifar10_lscat_skip_small"] = dict(
     RECIPES["cifar10_lscat_skip_cpu"], limit_train=None, limit_test=None, epochs=6, warmup_epochs=1.0,
 )
 
-# Its ResNet-18 baseline (issue 10): the same data, recipe, input size and epochs; the ResNet-18 of
+# Its ResNet-18 baseline: the same data, recipe, input size and epochs; the ResNet-18 of
 # width 12 (395,350 parameters against 387,306: the width whose parameter count is closest,
 # core.models.RESNET18_WIDTH_CIFAR10_SMALL).
 RECIPES["cifar10_resnet18_small"] = dict(RECIPES["cifar10_lscat_skip_small"], model="resnet18_cifar10",
                                          build={"width": RESNET18_WIDTH_CIFAR10_SMALL})
 
-# A better CIFAR-10 model from the same CPU (issue 10, goal >= 85 %): the same eighth-width LScat+skip
+# A better CIFAR-10 model from the same CPU (goal >= 85 % top-1): the same eighth-width LScat+skip
 # on all 50,000 images for EPOCHS_LONG epochs, in compiled bf16 steps (AMX-BF16: 2.2x eager fp32 for
 # this model on 2 threads), about 1.5 hours of 2 idle cores (the estimate and its probe:
 # docs/TRAINING.md). Warmup 2 epochs, linear decay to 0. Exported as lscat_skip_cifar10_small_long,
@@ -173,7 +173,7 @@ RECIPES["imagenette_lscat_skip_small"] = dict(
 )
 RECIPES["imagenette_resnet18"] = dict(RECIPES["imagenette_lscat_skip"], model="resnet18_imagenet",
                                       build={"num_classes": 10})
-# The ResNet-18 baseline beside the CPU-trained photo model (issue 10): the same data, recipe, input
+# The ResNet-18 baseline beside the CPU-trained photo model: the same data, recipe, input
 # sizes (96 px crops, 112 px test) and 24 epochs; width 17 (793,655 parameters against 764,986, the
 # closest count: core.models.RESNET18_WIDTH_IMAGENETTE_SMALL). The ImageNet stem (stride 4) leaves a
 # small final map, 4x4 at 112 px and 3x3 on the 96 px crops (7x7 at 224), which the ResNet pools

@@ -1,4 +1,4 @@
-"""Linear separation of class means, block by block (the mechanism behind SPEC §1, issue 5).
+"""Linear separation of class means, block by block (the mechanism behind SPEC §1).
 
 The slides' claim: a CNN classifier "moves spatial information into channels and increases linear
 separation". For each block's output (the full map, complex channels as (re, im) pairs,

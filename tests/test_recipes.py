@@ -1,4 +1,4 @@
-"""The CPU recipes of issue 10 (ResNet-18 partners, the longer CIFAR-10 run) and the long-run
+"""The CPU training recipes (ResNet-18 partners, the longer CIFAR-10 run) and the long-run
 command lines that docs/TRAINING.md gives for them."""
 
 import re
