@@ -47,3 +47,19 @@ def test_cifar10_accuracy_in_the_card_is_reproduced(name, tmp_path):
     res = evaluate(name, str(tmp_path / "cifar10-jpeg"), shifts=(), workers=0, progress=False)
     assert res["n"] == 10_000
     assert res["top1"] == pytest.approx(card["top1"], abs=2e-4)  # the same images, the same stored weights
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", [n for n in SHIPPED if pretrained.ENTRIES[n].dataset == "imagenette"]
+                         or [pytest.param(None, marks=pytest.mark.skip("no Imagenette weights shipped"))])
+def test_imagenette_accuracy_in_the_card_is_reproduced(name, tmp_path):
+    tar = SHARED / "imagenette2-160-val.tar"
+    if not tar.is_file():
+        pytest.skip("../shared/data is not here")
+    from core.evaluate import evaluate
+
+    card = pretrained.read_card(name)
+    subprocess.run(["tar", "-xf", str(tar), "-C", str(tmp_path)], check=True)
+    res = evaluate(name, str(tmp_path / "imagenette2-160"), shifts=(), workers=0, progress=False)
+    assert res["n"] == card["n_test"] == 3925  # the whole val split
+    assert res["top1"] == pytest.approx(card["top1"], abs=2e-4)
