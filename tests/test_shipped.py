@@ -31,35 +31,25 @@ def test_shipped_weights_load_and_say_how_they_were_made(name):
     assert logits.shape == (1, len(entry.classes)) and torch.isfinite(logits).all()
 
 
+# Per data set: its tar in ../shared/data, what to extract of it, and the data root it gives.
+DATA = {"cifar10": ("cifar10-jpeg.tar.gz", ["cifar10-jpeg/test"], "cifar10-jpeg", 10_000),
+        "imagenette": ("imagenette2-160-val.tar", [], "imagenette2-160", 3_925)}
+
+
 @pytest.mark.integration
-@pytest.mark.parametrize("name", [n for n in SHIPPED if pretrained.ENTRIES[n].dataset == "cifar10"]
-                         or [pytest.param(None, marks=pytest.mark.skip("no CIFAR-10 weights shipped"))])
-def test_cifar10_accuracy_in_the_card_is_reproduced(name, tmp_path):
-    tar = SHARED / "cifar10-jpeg.tar.gz"
-    if not tar.is_file():
+@pytest.mark.parametrize("name", [n for n in SHIPPED if pretrained.ENTRIES[n].dataset in DATA]
+                         or [pytest.param(None, marks=pytest.mark.skip("no CIFAR-10 or Imagenette weights shipped"))])
+def test_accuracy_in_the_card_is_reproduced(name, tmp_path):
+    """core.evaluate on the whole test split (CIFAR-10) or val split (Imagenette) gives the card's top-1."""
+    tar, members, root, n = DATA[pretrained.ENTRIES[name].dataset]
+    if not (SHARED / tar).is_file():
         pytest.skip("../shared/data is not here")
     from core.evaluate import evaluate
 
     card = pretrained.read_card(name)
-    if "CIFAR-10, JPEG copy" not in card["data"]:
+    if tar.startswith("cifar10") and "CIFAR-10, JPEG copy" not in card["data"]:
         pytest.skip("these weights were evaluated on torchvision's CIFAR-10, not on the JPEG copy")
-    subprocess.run(["tar", "-xzf", str(tar), "-C", str(tmp_path), "cifar10-jpeg/test"], check=True)
-    res = evaluate(name, str(tmp_path / "cifar10-jpeg"), shifts=(), workers=0, progress=False)
-    assert res["n"] == 10_000
+    subprocess.run(["tar", "-xf", str(SHARED / tar), "-C", str(tmp_path), *members], check=True)
+    res = evaluate(name, str(tmp_path / root), shifts=(), workers=0, progress=False)
+    assert res["n"] == card["n_test"] == n
     assert res["top1"] == pytest.approx(card["top1"], abs=2e-4)  # the same images, the same stored weights
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("name", [n for n in SHIPPED if pretrained.ENTRIES[n].dataset == "imagenette"]
-                         or [pytest.param(None, marks=pytest.mark.skip("no Imagenette weights shipped"))])
-def test_imagenette_accuracy_in_the_card_is_reproduced(name, tmp_path):
-    tar = SHARED / "imagenette2-160-val.tar"
-    if not tar.is_file():
-        pytest.skip("../shared/data is not here")
-    from core.evaluate import evaluate
-
-    card = pretrained.read_card(name)
-    subprocess.run(["tar", "-xf", str(tar), "-C", str(tmp_path)], check=True)
-    res = evaluate(name, str(tmp_path / "imagenette2-160"), shifts=(), workers=0, progress=False)
-    assert res["n"] == card["n_test"] == 3925  # the whole val split
-    assert res["top1"] == pytest.approx(card["top1"], abs=2e-4)
