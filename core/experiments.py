@@ -783,11 +783,14 @@ def _probe_steps(tr, steps: int, batch_size: int, warm: int = 2) -> dict:
         train_step(tr, x, y, 0.0)
         n += 1
     _sync(tr.dev)
-    res = {"step_s": (time.perf_counter() - t0) / max(1, n)}
+    if n == 0:
+        raise ExperimentError(f"too few training images to time a step: the first step and {warm} warm-up "
+                              f"steps used them all (batch {batch_size})")
+    res = {"step_s": (time.perf_counter() - t0) / n}
     # CPU seconds of this process per step, over its threads: on a machine shared with other work,
     # cpu_step_s / threads is the step time the same threads would take with the cores to themselves
     # (a lower bound: it assumes perfect scaling over the threads)
-    res["cpu_step_s"] = (time.process_time() - c0) / max(1, n)
+    res["cpu_step_s"] = (time.process_time() - c0) / n
     res["img_s"] = batch_size / res["step_s"]
     res["img_s_idle_est"] = batch_size * torch.get_num_threads() / max(1e-9, res["cpu_step_s"])
     res["compile_train_s"] = max(0.0, first - res["step_s"])

@@ -212,7 +212,9 @@ def test_probe_config_times_every_piece_and_adds_them_up(cifar_like):
     is the documented sum of them, and the layers' estimate appears only when asked for."""
     t = E.TABLES["table2"]
     cfg = E.run_config(t, t.rows[0], 0, str(cifar_like), None, True, "cpu")
-    cfg["limit_train"] = None  # the probe sizes its own subset from the whole split (120 images)
+    # the probe sizes its own subset from the whole split (120 images): with batches of 10, enough for
+    # the first step, 2 warm-up steps and the timed one
+    cfg.update(limit_train=None, batch_size=10)
     res = E.probe_config(cfg, steps=1, device="cpu", fit_images=40)
     assert res["steps_per_epoch"] == 120 // cfg["batch_size"] and res["timed_steps"] == 1
     for k in ("setup_s", "step_s", "cpu_step_s", "eval_s", "final_eval_s", "checkpoint_s", "layers_s"):
@@ -225,3 +227,5 @@ def test_probe_config_times_every_piece_and_adds_them_up(cifar_like):
     assert 0 < res["cpu_share"] <= 1
     assert res["run_s_cold_idle_est"] == pytest.approx(res["run_s_cold"] * res["cpu_share"], abs=1e-3)
     assert "layers_s" not in E.probe_config(cfg, steps=1, device="cpu")
+    with pytest.raises(E.ExperimentError, match="too few training images"):
+        E.probe_config(dict(cfg, batch_size=60), steps=1, device="cpu")  # 2 batches: none left to time
