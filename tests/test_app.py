@@ -146,8 +146,10 @@ def test_validation_errors_write_one_log_line(server, client):
     if log is None:
         pytest.skip("no .pytest_cache directory for the server log")
     before = log.read_text()
-    for kw in ({"dx": 1000.0}, {"mode": "reflect"}, {"model": "resnet50"}, {"k": -1}):
-        with pytest.raises(AppError):
+    refused = (({"dx": 1000.0}, "dx must be"), ({"mode": "reflect"}, "boundary"), ({"model": "resnet50"}, "model"),
+               ({"k": -1}, "orientation"))
+    for kw, says in refused:
+        with pytest.raises(AppError, match=says):
             analyze(client, **kw)
     raw_call(server[0], "shift", ["abc", 0.0, "circular", MODEL, 0, 0])
     time.sleep(0.5)

@@ -255,7 +255,7 @@ def test_explainer_figures():
     assert [t["line"]["color"] for t in f["data"]] == [panels.render.GREEN, panels.render.BLUE, panels.render.ORANGE]
     f, text = panels.separation_figure("grass", "brick", 0, 1)
     assert len(f["data"]) == 6 and "Fisher" in json.dumps(f["layout"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="pick two of"):
         panels.separation_figure("grass", "cat", 0, 1)
 
 

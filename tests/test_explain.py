@@ -43,9 +43,9 @@ def test_morlet_view_is_the_block_filter_dilated_to_input_pixels():
     freq = [(2 * math.pi * p / n + math.pi) % (2 * math.pi) - math.pi for p in peak]
     assert freq == pytest.approx(list(v4.xi), abs=0.04)
     assert v4.wavelength == pytest.approx(2 * math.pi / fs.psi_xi * 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"orientation must be in 0\.\.3, got 4"):
         explain.morlet_view(fs, 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="scale must be >= 1, got 0"):
         explain.morlet_view(fs, 0, 0)
 
 
@@ -58,7 +58,7 @@ def test_relu_is_abs_with_dead_zone_plus_soft_threshold():
         assert np.allclose(p["even"], p["even"][::-1]) and np.allclose(p["odd"], -p["odd"][::-1])
         assert np.allclose(p["even"], np.maximum(np.abs(x) - lam, 0) / 2)  # sign collapsed
         assert np.allclose(p["odd"], np.sign(x) * np.maximum(np.abs(x) - lam, 0) / 2)  # sign kept
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the threshold must be >= 0, got -1"):
         explain.relu_parts(x, -1)
 
 
