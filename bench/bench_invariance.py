@@ -11,15 +11,18 @@ image cat.jpg prepared as the demo prepares it, then ``--runs`` timed calls (med
 max too) of
 
   * ``core``: core.invariance.stability_map on the default grid (17 x 17 shifts over [-2, 2] px, 290
-    forward passes in chunks of 64, the per-block errors included): the map + the curve;
+    forward passes in chunks of core.invariance.chunk_size, the per-block errors included): the map +
+    the curve;
   * ``view``: demo.invariance.stability_view with its cache emptied first: the same, plus the figures,
     the summary and the numbers the UI shows (what a click on "Compute the stability map" costs once
     the image has been analysed).
 
 Threads: the app's default (demo.ui.default_threads: half the cores, 1 on this 2-core machine), or
-``--threads``. Each line also records the CPU seconds per run of this process (on a loaded machine the
-wall time includes waiting for a core; CPU time is what an idle machine would need at one thread),
-the load average before and after, the machine, torch, the date and the commit. Goals (the issue):
+``--threads``; chunks computed at once: core.invariance.default_workers (2 on this machine: one per
+core), or ``--workers``. Each line also records the CPU seconds per run of this process, summed
+over its threads (on a loaded machine the wall time includes waiting for a core; with one worker
+the CPU time is what an idle machine would need), the load average before and after, the machine,
+torch, the date and the commit. Goals (the issue):
 CIFAR-10 <= 1 s, Imagenette <= 3 s on the 2-core CPU.
 """
 
@@ -97,7 +100,7 @@ class EntryStore:
         return key == self.name
 
 
-def bench_model(store, key: str, runs: int, boundary: str) -> dict:
+def bench_model(store, key: str, runs: int, boundary: str, workers: int | None = None) -> dict:
     from core.invariance import stability_map
     from demo import invariance
     from demo.pipeline import Pipeline
@@ -105,18 +108,18 @@ def bench_model(store, key: str, runs: int, boundary: str) -> dict:
     pipe = Pipeline(store)
     dm, _, orig, _ = pipe.original(str(EXAMPLE), key, boundary)  # the analysed image (cached by the demo)
     lock = store.run_locks[key]
-    stability_map(dm.model, orig.x, mode=boundary, lock=lock)  # warm-up: allocator, FFT plans, folded P
-    core = timed(lambda: stability_map(dm.model, orig.x, mode=boundary, lock=lock), runs)
-    sm = stability_map(dm.model, orig.x, mode=boundary, lock=lock)
+    run = lambda: stability_map(dm.model, orig.x, mode=boundary, workers=workers, lock=lock)
+    run()  # warm-up: allocator, FFT plans, folded P
+    core = timed(run, runs)
+    sm = run()
 
     def view():
         if isinstance(store, EntryStore):  # not a demo slot: the same figures, for this one model
-            s = stability_map(dm.model, orig.x, mode=boundary, lock=lock)
-            pairs = [(dm, s)]
+            pairs = [(dm, run())]
             invariance.stability_figure(pairs), invariance.curve_figure(pairs), invariance.summary(pairs)
         else:
             invariance._caches.pop(store, None)
-            invariance.stability_view(store, pipe, str(EXAMPLE), key, boundary)
+            invariance.stability_view(store, pipe, str(EXAMPLE), key, boundary, workers=workers)
 
     full = timed(view, runs)
     dataset = dm.entry.dataset
@@ -140,26 +143,30 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--boundary", default="circular", choices=["circular", "zero"])
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="chunks computed at once (default: core.invariance.default_workers, 2 on 2 cores)")
     ap.add_argument("--out", default=str(OUT), help="JSONL file to append to ('-': stdout only)")
     ap.add_argument("--note", default="", help="free text recorded with the line (e.g. what else was running)")
     args = ap.parse_args()
 
     import torch
 
+    from core.invariance import default_workers
     from demo.models import ModelStore
     from demo.ui import default_threads
 
     torch.set_num_threads(args.threads or default_threads(os.cpu_count()))
     load_before = os.getloadavg()
     store = ModelStore()
-    results = [bench_model(store, key, args.runs, args.boundary) for key in args.models]
+    results = [bench_model(store, key, args.runs, args.boundary, args.workers) for key in args.models]
     entries = list(args.entries) + (["resnet18_cifar10", "resnet18_imagenette"] if args.baselines else [])
-    results += [bench_model(EntryStore(name), name, args.runs, args.boundary) for name in entries]
+    results += [bench_model(EntryStore(name), name, args.runs, args.boundary, args.workers) for name in entries]
     load_after = os.getloadavg()
     line = {"bench": "invariance", "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "commit": commit(), "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": None,
                                            "platform": platform.platform()},
             "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "workers": args.workers or default_workers(),
             "load_before": [round(v, 2) for v in load_before], "load_after": [round(v, 2) for v in load_after],
             "note": args.note, "results": results}
     text = json.dumps(line, ensure_ascii=False)

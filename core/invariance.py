@@ -130,16 +130,23 @@ def _moduli_from(model, inter: list[dict]) -> list[torch.Tensor]:
     return out
 
 
-def _forward(model, kind: str, x: torch.Tensor, mode: str, blocks: bool) -> tuple[torch.Tensor, list | None]:
-    """Logits (B, classes) and, with ``blocks``, the per-block maps the curve compares."""
+def _padding(model, kind: str, mode: str):
+    """The wavelets' padding for a pass in ``mode``, as demo/pipeline.py runs it: on the torus for
+    circular shifts, reflect (the reference) for zero-padded ones; nothing to switch without wavelets."""
+    if kind != "scattering":
+        return nullcontext()
+    return wavelet_padding(model, "circular" if mode == "circular" else "reflect")
+
+
+def _forward(model, kind: str, x: torch.Tensor, blocks: bool) -> tuple[torch.Tensor, list | None]:
+    """Logits (B, classes) and, with ``blocks``, the per-block maps the curve compares (the
+    wavelets' padding set by the caller, :func:`_padding`)."""
     if kind == "scattering":
-        padding = "circular" if mode == "circular" else "reflect"  # as demo/pipeline.py runs it
-        with wavelet_padding(model, padding):
-            if not blocks:
-                return model(x), None
-            mod = all(getattr(b, "rho", None) is not None and b.rho.collapses_phase for b in model.blocks)
-            logits, inter = model.forward_intermediates(x, keys=("rho",) if mod else ("modulus",))
-            return logits, _moduli_from(model, inter)
+        if not blocks:
+            return model(x), None
+        mod = all(getattr(b, "rho", None) is not None and b.rho.collapses_phase for b in model.blocks)
+        logits, inter = model.forward_intermediates(x, keys=("rho",) if mod else ("modulus",))
+        return logits, _moduli_from(model, inter)
     if kind == "features" and blocks:
         logits, inter = model.forward_intermediates(x)
         return logits, [d["output"] for d in inter]
@@ -252,71 +259,109 @@ def chunk_size(h: int, w: int) -> int:
     return max(4, min(64, CHUNK_PIXELS // max(1, h * w)))
 
 
+def default_workers(threads: int | None = None, cores: int | None = None) -> int:
+    """Chunks computed at once by :func:`stability_map`: the cores not used by torch's own threads,
+    shared out (``cores`` // ``threads``, 1 to 4): 2 on a 2-core machine whose app runs one torch
+    thread (demo.ui.default_threads), 1 where torch already has every core."""
+    import os
+
+    threads = threads or torch.get_num_threads()
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores // max(1, threads)))
+
+
+@dataclass
+class _Reference:
+    """The unshifted image's prediction and per-block maps, which every translate is compared with."""
+
+    cls: int
+    prob: float
+    maps: list | None
+    norm2: list | None
+
+
+def _chunk(model, kind: str, x: torch.Tensor, taus: torch.Tensor, mode: str, blocks: bool,
+           ref: _Reference | None) -> tuple[_Reference, tuple]:
+    """One forward pass over the translates of x by ``taus`` (with x itself first when ``ref`` is
+    None: the pass that makes the reference). Returns the reference and, per translate, the
+    probability of the reference class, the top class, its probability and the block errors."""
+    with torch.inference_mode():  # thread-local: entered in the thread that computes
+        batch = translate_batch(x, taus, mode)
+        if ref is None:
+            batch = torch.cat([x.to(batch.dtype), batch])
+        logits, maps = _forward(model, kind, batch, blocks)
+        p = logits.float().softmax(-1)
+        if ref is None:
+            cls = int(p[0].argmax())
+            ref_maps = [m[0].clone() for m in maps] if maps is not None else None
+            norms = [_norm2(m) for m in ref_maps] if maps is not None else None
+            ref = _Reference(cls, float(p[0, cls]), ref_maps, norms)
+            p = p[1:]
+            maps = [m[1:] for m in maps] if maps is not None else None
+        tp, tc = p.max(-1)
+        errors = None
+        if maps is not None:
+            errors = torch.stack([_relative_errors(m, r, nr) for m, r, nr in zip(maps, ref.maps, ref.norm2)], 1)
+        return ref, (p[:, ref.cls].double(), tc, tp.double(), errors)
+
+
 def stability_map(model: torch.nn.Module, x: torch.Tensor, offsets: list[float] | None = None,
                   mode: str = "circular", *, blocks: bool = True, chunk: int | None = None,
-                  progress: Callable[[int, int], None] | None = None, lock=None) -> StabilityMap:
+                  workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+                  lock=None) -> StabilityMap:
     """Run ``model`` (eval mode) on the unshifted image x (1, C, H, W) (normalized as the model
     expects) and on its translates by every shift of the grid ``offsets`` (default
     :func:`shift_offsets`), in chunks of ``chunk`` images under ``torch.inference_mode``.
 
     ``blocks``: also measure each block's relative error (see the module docstring).
-    ``progress(done, total)``: called with the images done so far, after each chunk and at 0.
-    ``lock``: held around each chunk's forward pass (the demo's per-model run lock: the wavelets'
-    padding is switched for the pass, and other requests may run between chunks)."""
+    ``workers``: chunks computed at once, in as many threads (default :func:`default_workers`; each
+    runs torch's ops with its own intra-op threads, torch.get_num_threads(), and releases the GIL
+    while it does). The first chunk, which holds the unshifted image, runs alone: the others are
+    compared with it. The result does not depend on ``workers`` or ``chunk`` (up to rounding).
+    ``progress(done, total)``: called with the images done so far, after each group of chunks and at 0.
+    ``lock``: held around each group's passes (the demo's per-model run lock: the wavelets'
+    padding is switched for the pass, and other requests may run between groups)."""
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     t0 = time.perf_counter()
-    x, offsets, chunk, kind, blocks = _prepare(model, x, offsets, mode, blocks, chunk)
+    x, offsets, chunk, kind, blocks, workers = _prepare(model, x, offsets, mode, blocks, chunk, workers)
     taus = shift_grid(offsets)
     n, total = len(offsets), len(taus)
     lock = lock if lock is not None else nullcontext()
-    probs, top, top_p, errors = [], [], [], []
-    ref_maps = ref_norm2 = None
-    ref_class = ref_prob = None
+    bounds = [(0, min(total, chunk - 1))]  # the first pass also runs the unshifted image
+    while bounds[-1][1] < total:
+        bounds.append((bounds[-1][1], min(total, bounds[-1][1] + chunk)))
     if progress:
         progress(0, total)
-    with torch.inference_mode():
-        start = 0
-        while start < total:
-            first = ref_class is None  # the first pass also runs the unshifted image, at index 0
-            stop = min(total, start + chunk - (1 if first else 0))
-            batch = translate_batch(x, taus[start:stop], mode)
-            if first:
-                batch = torch.cat([x.to(batch.dtype), batch])
-            with lock:
-                logits, maps = _forward(model, kind, batch, mode, blocks)
-            p = logits.float().softmax(-1)
-            if first:
-                ref_class = int(p[0].argmax())
-                ref_prob = float(p[0, ref_class])
-                if maps is not None:
-                    ref_maps = [m[0].clone() for m in maps]
-                    ref_norm2 = [_norm2(m) for m in ref_maps]
-                p = p[1:]
-                maps = [m[1:] for m in maps] if maps is not None else None
-            probs.append(p[:, ref_class].double())
-            tp, tc = p.max(-1)
-            top.append(tc)
-            top_p.append(tp.double())
-            if maps is not None:
-                errors.append(torch.stack([_relative_errors(m, r, nr) for m, r, nr in zip(maps, ref_maps, ref_norm2)],
-                                          1))
-            start = stop
+    with lock, _padding(model, kind, mode):
+        ref, part = _chunk(model, kind, x, taus[: bounds[0][1]], mode, blocks, None)
+    parts = [part]
+    if progress:
+        progress(bounds[0][1], total)
+    rest = bounds[1:]
+    with ThreadPoolExecutor(workers) if workers > 1 and len(rest) > 1 else nullcontext() as pool:
+        run = lambda b: _chunk(model, kind, x, taus[b[0]:b[1]], mode, blocks, ref)[1]
+        for g in range(0, len(rest), workers):
+            group = rest[g: g + workers]
+            with lock, _padding(model, kind, mode):
+                parts += list(pool.map(run, group)) if pool is not None else [run(b) for b in group]
             if progress:
-                progress(start, total)
-    grid = lambda parts, *tail: torch.cat(parts).reshape(n, n, *tail).numpy()
-    res = StabilityMap(offsets, mode, ref_class, ref_prob, grid(probs), grid(top), grid(top_p),
+                progress(group[-1][1], total)
+    grid = lambda i, *tail: torch.cat([q[i] for q in parts]).reshape(n, n, *tail).numpy()
+    res = StabilityMap(offsets, mode, ref.cls, ref.prob, grid(0), grid(1), grid(2),
                        measure=({"scattering": "modulus", "features": "feature"}[kind] if blocks else None),
-                       block_errors=grid(errors, -1) if blocks else None,
+                       block_errors=grid(3, -1) if blocks else None,
                        block_scales=block_scales(model) if blocks else [])
     if blocks and kind == "features":
-        res.block_scales = [max(1, x.shape[-1] // r.shape[-1]) for r in ref_maps]
+        res.block_scales = [max(1, x.shape[-1] // r.shape[-1]) for r in ref.maps]
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def _prepare(model, x, offsets, mode, blocks, chunk):
-    """stability_map's arguments checked and resolved: (x as a batch, offsets, chunk, kind, blocks)."""
+def _prepare(model, x, offsets, mode, blocks, chunk, workers):
+    """stability_map's arguments checked and resolved: (x as a batch, offsets, chunk, kind, blocks, workers)."""
     offsets = shift_offsets() if offsets is None else [float(o) for o in offsets]
     if mode not in MODES:
         raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
@@ -325,6 +370,8 @@ def _prepare(model, x, offsets, mode, blocks, chunk):
     chunk = chunk_size(*x.shape[-2:]) if chunk is None else int(chunk)
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
+    workers = default_workers() if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     kind = network_kind(model)
-    return x, offsets, chunk, kind, blocks and kind != "logits"
-
+    return x, offsets, chunk, kind, blocks and kind != "logits", workers

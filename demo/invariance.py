@@ -84,9 +84,10 @@ def _progress(progress, done: int, total: int, desc: str):
 
 
 def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, extent: float = DEFAULT_EXTENT,
-                 steps: int = DEFAULT_STEPS, progress=None) -> list[tuple]:
+                 steps: int = DEFAULT_STEPS, progress=None, workers: int | None = None) -> list[tuple]:
     """[(DemoModel, StabilityMap)] for :func:`models_for` ``model_key``, cached per image, model
-    weights, boundary and grid. ``progress((done, total), desc=..., unit=...)`` as gr.Progress."""
+    weights, boundary and grid. ``progress((done, total), desc=..., unit=...)`` as gr.Progress;
+    ``workers``: chunks computed at once (default core.invariance.default_workers)."""
     offsets = shift_offsets(extent, steps)
     keys = models_for(model_key)
     todo, out = [], []
@@ -100,7 +101,8 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
     for n, (i, dm, orig, ckey) in enumerate(todo):
         report = lambda done, total, n=n, dm=dm: _progress(progress, n * per + done, len(todo) * per,
                                                            f"{dm.label}: shifted images")
-        sm = stability_map(dm.model, orig.x, offsets, boundary, progress=report, lock=store.run_locks[dm.key])
+        sm = stability_map(dm.model, orig.x, offsets, boundary, workers=workers, progress=report,
+                           lock=store.run_locks[dm.key])
         out[i][1] = _cache(store, "maps").put(ckey, sm)
     return [tuple(o) for o in out]
 
@@ -411,9 +413,10 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
 
 
 def stability_view(store, pipeline, path: str, model_key: str, boundary: str, extent: float = DEFAULT_EXTENT,
-                   steps: int = DEFAULT_STEPS, progress=None) -> tuple[dict, str, dict, dict]:
+                   steps: int = DEFAULT_STEPS, progress=None,
+                   workers: int | None = None) -> tuple[dict, str, dict, dict]:
     """(map figure, summary markdown, curve figure, numbers) for the image at ``path``."""
-    pairs = compute_maps(store, pipeline, path, model_key, boundary, extent, steps, progress)
+    pairs = compute_maps(store, pipeline, path, model_key, boundary, extent, steps, progress, workers)
     numbers = {"boundary": boundary, "grid": grid_text(pairs[0][1]),
                "models": [{"model": dm.key, "weights": dm.weights, "trained": dm.trained,
                            "test_accuracy": (dm.card or {}).get("top1") if dm.trained else None,

@@ -16,6 +16,7 @@ from core.analysis import compare_blocks, translate, wavelet_padding
 from core.explain import feature_change
 from core.invariance import (
     StabilityMap,
+    default_workers,
     network_kind,
     shift_grid,
     shift_offsets,
@@ -115,7 +116,7 @@ def test_the_map_runs_the_grid_the_caption_states():
 
     x = torch.randn(1, 3, 9, 9, generator=torch.Generator().manual_seed(2))
     rec = Recorder().eval()
-    sm = stability_map(rec, x, shift_offsets(), "circular", chunk=50)
+    sm = stability_map(rec, x, shift_offsets(), "circular", chunk=50, workers=1)  # one thread: in order
     seen = torch.cat(rec.seen)
     assert [len(s) for s in rec.seen] == [50] * 5 + [40]  # 290 images: the unshifted one first
     assert torch.equal(seen[0], x[0])
@@ -143,6 +144,34 @@ def test_chunks_and_progress_do_not_change_the_map():
     b = stability_map(model, x, shift_offsets(1.5, 7), chunk=1)
     assert np.allclose(a.probs, b.probs, atol=1e-6) and (a.top == b.top).all()
     assert calls[0] == (0, 49) and calls[-1] == (49, 49) and all(p[0] <= q[0] for p, q in zip(calls, calls[1:]))
+
+
+@pytest.mark.parametrize("mode", ["circular", "zero"])
+def test_parallel_chunks_give_the_same_map(tiny_lscat, mode):
+    """Chunks computed two or three at a time, in threads, give the map and the block errors of the
+    one-at-a-time pass, and leave the wavelets' padding as it was."""
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(7))
+    one = stability_map(tiny_lscat, x, shift_offsets(1.0, 5), mode, chunk=4, workers=1)
+    paddings = [m.padding for m in tiny_lscat.modules() if hasattr(m, "padding") and isinstance(m.padding, str)]
+    for workers in (2, 3):
+        calls: list[int] = []
+        par = stability_map(tiny_lscat, x, shift_offsets(1.0, 5), mode, chunk=4, workers=workers,
+                            progress=lambda d, t, calls=calls: calls.append(d))
+        assert par.reference_class == one.reference_class and (par.top == one.top).all()
+        assert np.allclose(par.probs, one.probs, atol=1e-6)
+        assert np.allclose(par.block_errors, one.block_errors, rtol=1e-5, atol=1e-7)
+        assert calls[0] == 0 and calls[-1] == 25 and calls == sorted(calls)
+        assert len(calls) == 2 + math.ceil(math.ceil((25 - 3) / 4) / workers)  # 0, the first chunk, each group
+    assert [m.padding for m in tiny_lscat.modules() if hasattr(m, "padding") and isinstance(m.padding, str)] == paddings
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        stability_map(tiny_lscat, x, shift_offsets(1.0, 3), workers=0)
+
+
+def test_default_workers_share_the_cores_out():
+    assert default_workers(threads=1, cores=2) == 2  # the app on 2 cores: one torch thread per chunk
+    assert default_workers(threads=2, cores=2) == 1
+    assert default_workers(threads=8, cores=16) == 2 and default_workers(threads=1, cores=64) == 4
+    assert default_workers(threads=4, cores=1) == 1
 
 
 class TwoClass(torch.nn.Module):
