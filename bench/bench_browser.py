@@ -21,6 +21,10 @@ appended to --out when given):
     moves, Chrome's CPU profiler gives the page's main-thread time per update, by script;
   * bytes the server sent per update (Chrome DevTools' Network.dataReceived, see Bytes: the event
     stream and any other request), median and p90 in kB; for a drag, per update drawn;
+  * per model, the invariance view (--maps, default 3): from the click that opens its accordion, then
+    from each click on "Compute the stability map" with a new grid half-width (17 x 17 shifts each
+    time, so the cost is the default grid's and nothing comes from the cache), to the frame in which
+    every heatmap shows the new grid and the per-block curve and its caption are drawn for it;
   * the machine: cores, load average before and after each model, the other processes using the CPU
     (state T: stopped), Chromium, torch, gradio, the commit
     (with "+dirty" when demo/, app.py or bench/ differ from it) and the date.
@@ -34,7 +38,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -44,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_demo import free_port, stop, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
+from bench_invariance import cpu_model  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -289,6 +293,45 @@ def summary(rows: list[dict]) -> dict:
     return s
 
 
+STABILITY_DRAWN = """(want) => {
+  const g = document.querySelector("#stability .js-plotly-plot");
+  const c = document.querySelector("#invariance_curve .js-plotly-plot");
+  const cap = document.querySelector("#curve_caption");
+  if (!g || !g.data || !c || !c.data || !c.data.length || !cap) return false;
+  const maps = g.data.filter((d) => d.type === "heatmap");
+  const last = (d) => d.x[d.x.length - 1];
+  if (!maps.length || !maps.every((d) => Math.abs(last(d) - want) < 1e-9)) return false;
+  if (!cap.textContent.includes(", " + String(want) + "} px")) return false;
+  return {t: performance.now(), maps: maps.length, size: maps[0].x.length};
+}"""
+EXTENTS = [1.75, 2.25, 1.5, 2.5, 1.25, 2.75, 1.0, 3.0]  # each new: 17 x 17 shifts, never a cached grid
+
+
+def stability_maps(page, n: int, opened: bool) -> dict:
+    """The invariance view's latency (see the module docstring): opening it (when ``opened`` is False),
+    then ``n`` clicks on its button with a new grid half-width each."""
+    def timed(click, want: float) -> dict:
+        t0 = page.evaluate("() => performance.now()")
+        click()
+        done = page.wait_for_function(STABILITY_DRAWN, arg=want, polling="raf", timeout=300_000).json_value()
+        return {"ms": done["t"] - t0, "maps": done["maps"], "grid": done["size"]}
+
+    out = {}
+    if not opened:
+        header = page.locator("#invariance_view button:has-text('Translation invariance')").first
+        out["open_ms"] = round(timed(header.click, 2.0)["ms"])  # opening it computes the default grid
+    rows = []
+    for want in EXTENTS[:n]:
+        box = page.locator("#stability_extent input[type=number]")
+        box.fill(fmt(want))
+        box.press("Enter")
+        rows.append(timed(lambda: page.click("#stability_button"), want))
+    out["compute"] = stats([r["ms"] for r in rows], 0)
+    out["maps_shown"] = rows[-1]["maps"] if rows else None
+    out["grid"] = f"{rows[-1]['grid']} x {rows[-1]['grid']}" if rows else None
+    return out
+
+
 def pick_model(page, model: str, label: str) -> None:
     page.click("#model input")
     page.locator("[role=option]", has_text=label).first.click()
@@ -298,6 +341,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moves", type=int, default=20, help="moves of each kind per model (default: %(default)s)")
     ap.add_argument("--models", nargs="+", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
+    ap.add_argument("--maps", type=int, default=3,
+                    help="stability maps computed per model in the invariance view (0: none; at most 8)")
     ap.add_argument("--threads", type=int, default=None, help="PHASE_COLLAPSE_THREADS of the app (default: its own)")
     ap.add_argument("--out", type=Path, default=None, help="append the JSON lines to this file")
     ap.add_argument("--note", default="", help="free text recorded with the run (e.g. what else ran)")
@@ -321,7 +366,7 @@ def main() -> int:
     if args.threads is not None:
         env["PHASE_COLLAPSE_THREADS"] = str(args.threads)
     head = {"what": "browser latency", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "commit": commit(), "cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+            "commit": commit(), "cores": os.cpu_count(), "cpu": cpu_model(),
             "load_before": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
             "gradio": gradio.__version__, "threads": args.threads or "app default", "viewport": "1400x900",
             "moves": args.moves, "note": args.note, "busy_processes": busy_processes()}
@@ -344,7 +389,7 @@ def main() -> int:
             watch(page, "dx=", ALL, 300, after_input=False)
             first = wait_done(page, 300)["t"]
             emit({**head, "page_interactive_ms": round(interactive), "page_first_analysis_ms": round(first)})
-            shown = DEFAULT
+            shown, opened = DEFAULT, False
             for model in args.models:
                 load0 = [round(x, 2) for x in os.getloadavg()]
                 if model != shown:
@@ -363,10 +408,14 @@ def main() -> int:
                     uploads.append({"ms": done["t"] - done["input"]["t"], "bytes": counter.total})
                     page.wait_for_timeout(200)
                 rows = moves(page, counter, args.moves)
+                if args.maps:
+                    rows["invariance_view"] = stability_maps(page, args.maps, opened)
+                    opened = True
                 emit({"what": "browser latency", "model": model, "date": head["date"], "commit": head["commit"],
                       "upload_to_full_update_ms": stats([u["ms"] for u in uploads]),
                       "upload_kB": stats([u["bytes"] / 1000 for u in uploads]),
-                      **{kind: summary(r) if kind != "profile" else r for kind, r in rows.items()},
+                      **{kind: summary(r) if kind not in ("profile", "invariance_view") else r
+                         for kind, r in rows.items()},
                       "load_before": load0, "load_after": [round(x, 2) for x in os.getloadavg()]})
             browser.close()
     finally:

@@ -502,7 +502,7 @@ class App:
                              "with the same recipe appears beside it when its weights are shipped.")
                 with gr.Column(scale=2):
                     o.curve_plot = gr.Plot(label="Where the invariance is built", elem_id="invariance_curve")
-                    o.curve_text = _caption(label="curve")
+                    o.curve_text = _caption(label="curve", elem_id="curve_caption")
             with gr.Accordion("The numbers of the map (also returned by the API)", open=False):
                 o.stab_numbers = gr.JSON(label="stability", elem_id="stability_numbers")
             o.curve_numbers = gr.JSON(visible=False)  # the `invariance_curve` endpoint's numbers

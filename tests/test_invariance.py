@@ -495,7 +495,7 @@ def test_browser_opens_the_invariance_view(served, tmp_path):
             pytest.fail("PHASE_COLLAPSE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
-    from test_browser import ARGS, plot_data, wait_changed
+    from test_browser import ARGS, bench_browser, plot_data, wait_changed  # bench/ on the path
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
@@ -511,6 +511,10 @@ def test_browser_opens_the_invariance_view(served, tmp_path):
         page.wait_for_selector("#stability_summary:has-text('test accuracy 92.5%')", timeout=60_000)
         curve = wait_changed(page, lambda pg: plot_data(pg, "invariance_curve"), None)
         assert len(curve) == 2
+        # what bench/bench_browser.py waits for: every heatmap and the curve's caption on the new grid
+        drawn = page.wait_for_function(bench_browser.STABILITY_DRAWN, arg=2.0, timeout=30_000).json_value()
+        assert drawn["maps"] == 2 and drawn["size"] == 17
+        assert page.evaluate(bench_browser.STABILITY_DRAWN, 1.75) is False
         page.click("#animation_button")
         page.wait_for_selector("#animation img[src*='.gif']", timeout=120_000)
         page.screenshot(path=str(tmp_path / "invariance.png"), full_page=True)
