@@ -58,13 +58,9 @@ def commit() -> str:
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from core.train import cpu_name
+
+    return cpu_name()
 
 
 def timed(fn, runs: int) -> dict:

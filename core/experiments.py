@@ -426,13 +426,18 @@ def table_markdown(name: str, results: dict[str, list[dict]], scale: str = "full
         lines += [f"**{scale.capitalize()} scale** ({SCALES[scale].summary}): a reduced-scale test of the paper's "
                   "claim, not a reproduction of its numbers. The paper's column is its full-scale result "
                   "(SPEC §6), shown for reference only; compare the rows with each other.", ""]
-    any_run = next((r for rs in results.values() for r in rs), None)
-    if any_run:
-        cfg, env = any_run["config"], any_run.get("env", {})
-        lines += [f"Data: {any_run.get('data', table.dataset)}. Recipe `{cfg['name']}` with {cfg['epochs']} epochs, "
-                  f"batch {cfg['batch_size']}, the same for every row. Measured on {env.get('device', '?')}, "
-                  f"torch {env.get('torch', '?')}, {env.get('date', '?')}. Error = 100 − final-epoch test top-1 "
-                  "(no epoch picked on the test set); mean ± std over seeds.", ""]
+    runs = [r for rs in results.values() for r in rs]
+    if runs:
+        cfg = runs[0]["config"]
+        envs = [r.get("env", {}) for r in runs]
+        machines = sorted({e.get("device", "?") + (f", {e['cpu']}" if e.get("cpu") else "") for e in envs})
+        dates = sorted(e.get("date", "?")[:10] for e in envs)
+        when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+        lines += [f"Data: {runs[0].get('data', table.dataset)}. Recipe `{cfg['name']}` with {cfg['epochs']} epochs, "
+                  f"batch {cfg['batch_size']}, the same for every row. Measured on {'; '.join(machines)}, "
+                  f"torch {', '.join(sorted({e.get('torch', '?') for e in envs}))}, {when} (each run's machine, "
+                  "commit and date: its final.json). Error = 100 − final-epoch test top-1 (no epoch picked on "
+                  "the test set); mean ± std over seeds.", ""]
     else:
         scale_opt = "" if scale == "full" else f" --scale {scale}"
         lines += [f"No run has finished yet: see `python -m core.experiments list{scale_opt}` for the commands.", ""]

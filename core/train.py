@@ -718,9 +718,22 @@ def warm_caches(model: torch.nn.Module, cfg: dict, dev) -> None:
     model.train()
 
 
+def cpu_name() -> str:
+    """The host CPU's model name (/proc/cpuinfo), else platform's: the machines lent to a session differ."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def environment(device: torch.device, world: int) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores visible)"
-    return {"device": name, "world_size": world, "torch": torch.__version__, "commit": commit(),
+    return {"device": name, "cpu": cpu_name(), "world_size": world, "torch": torch.__version__, "commit": commit(),
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
 
 

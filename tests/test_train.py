@@ -334,3 +334,11 @@ def test_gpu_path_compile_bf16_channels_last_on_cpu(folder, tmp_path, monkeypatc
     assert res["n"] == final["n_test"] and res["top1"] == final["top1"] and res["top5"] == final["top5"]
     assert res["shift_consistency"] == final["shift_consistency"]
     assert res["loss"] == pytest.approx(final["loss"], rel=1e-5)
+
+
+def test_environment_names_the_machine():
+    from core.train import cpu_name, environment
+
+    env = environment(torch.device("cpu"), 1)
+    assert env["cpu"] == cpu_name() and env["cpu"] and env["cpu"] != "unknown"
+    assert env["device"].startswith("CPU (") and env["world_size"] == 1 and env["torch"] == torch.__version__
