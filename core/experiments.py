@@ -343,18 +343,19 @@ def _train_task(t: Task, quiet: bool = False, worker: bool = False) -> dict:
     from core.train import train
 
     done = (t.dir / "final.json").is_file()
-    if t.cfg["compile"] and not done:
+    if done:  # skipped: its result as stored (train() would start again where the checkpoint is gone)
+        return json.loads((t.dir / "final.json").read_text())
+    if t.cfg["compile"]:
         _reset_compiler()
     start = time.time()
-    if worker and not done:
+    if worker:
         import os
 
         print(f"[{t.table}] {t.label} seed {t.seed}: started in worker {os.getpid()} (per-epoch log: "
               f"{t.dir / 'log.jsonl'})", flush=True)
     final = train(t.cfg, t.dir, progress=not (quiet or worker), verbose=not (quiet or worker), command=command_line())
-    if not done:
-        print(f"[{t.table}] {t.label} seed {t.seed}: top-1 {final['top1']:.4f} in {time.time() - start:.0f} s",
-              flush=True)
+    print(f"[{t.table}] {t.label} seed {t.seed}: top-1 {final['top1']:.4f} in {time.time() - start:.0f} s",
+          flush=True)
     return final
 
 

@@ -107,6 +107,13 @@ def test_smoke_tables_layers_report_and_resume(cifar_like, tmp_path, capsys):
     assert E.main(["table2", "--rows", "mod", "cst", *args]) == 0  # second call: skipped, not retrained
     assert final.stat().st_mtime_ns == stamp
     assert "done, skipped" in capsys.readouterr().out
+    # a finished run whose checkpoint is gone (only its records kept) is skipped too, not trained again
+    (out / "table2" / "cst" / "seed0" / "checkpoint.pt").rename(tmp_path / "cst_checkpoint.pt")
+    cst_final = out / "table2" / "cst" / "seed0" / "final.json"
+    stamp = cst_final.stat().st_mtime_ns
+    assert E.main(["table2", "--rows", "cst", *args]) == 0
+    assert cst_final.stat().st_mtime_ns == stamp and not (cst_final.parent / "checkpoint.pt").exists()
+    (tmp_path / "cst_checkpoint.pt").rename(out / "table2" / "cst" / "seed0" / "checkpoint.pt")  # layers needs it
     assert (docs / "runs" / "table2" / "cst" / "seed0" / "log.jsonl").is_file()
     md = (docs / "table2.md").read_text()
     assert "| mod | 7.7 |" in md and "| ms | – | not run yet |" in md
