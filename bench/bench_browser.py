@@ -24,7 +24,8 @@ appended to --out when given):
   * per model, the invariance view (--maps, default 3): from the click that opens its accordion, then
     from each click on "Compute the stability map" with a new grid half-width (17 x 17 shifts each
     time, so the cost is the default grid's and nothing comes from the cache), to the frame in which
-    every heatmap shows the new grid and the per-block curve and its caption are drawn for it;
+    every heatmap shows the new grid and the per-block curve and its caption are drawn for it, and
+    how much of that the page's main thread was busy (long tasks, >= 50 ms each);
   * the machine: cores, load average before and after each model, the other processes using the CPU
     (state T: stopped), Chromium, torch, gradio, the commit
     (with "+dirty" when demo/, app.py or bench/ differ from it) and the date.
@@ -68,6 +69,11 @@ for (const [ev, types] of [["input", ["range", "number"]], ["change", ["file"]]]
       window.__pcInput = {t: performance.now(), value: t.value, type: t.type};
   }, true);
 }
+// the page's long tasks (main thread busy >= 50 ms): what drawing a result costs the browser
+window.__pcLong = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__pcLong.push([e.startTime, e.duration]);
+}).observe({type: "longtask", buffered: true});
 window.__pcState = (sel) => {
   const el = document.querySelector(sel);
   if (!el) return null;
@@ -314,7 +320,8 @@ def stability_maps(page, n: int, opened: bool) -> dict:
         t0 = page.evaluate("() => performance.now()")
         click()
         done = page.wait_for_function(STABILITY_DRAWN, arg=want, polling="raf", timeout=300_000).json_value()
-        return {"ms": done["t"] - t0, "maps": done["maps"], "grid": done["size"]}
+        busy = page.evaluate("(t0) => window.__pcLong.filter(([s]) => s >= t0).reduce((a, [, d]) => a + d, 0)", t0)
+        return {"ms": done["t"] - t0, "maps": done["maps"], "grid": done["size"], "long_ms": busy}
 
     out = {}
     if not opened:
@@ -327,6 +334,7 @@ def stability_maps(page, n: int, opened: bool) -> dict:
         box.press("Enter")
         rows.append(timed(lambda: page.click("#stability_button"), want))
     out["compute"] = stats([r["ms"] for r in rows], 0)
+    out["page_long_tasks_ms"] = stats([r["long_ms"] for r in rows], 0)  # of that, the page's main thread busy
     out["maps_shown"] = rows[-1]["maps"] if rows else None
     out["grid"] = f"{rows[-1]['grid']} x {rows[-1]['grid']}" if rows else None
     return out
