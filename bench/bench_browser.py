@@ -48,7 +48,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_demo import free_port, stop, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
-from bench_invariance import cpu_model  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -360,6 +359,7 @@ def main() -> int:
     import torch
     from playwright.sync_api import sync_playwright
 
+    from core.train import cpu_name
     from demo.models import DEFAULT, LABELS
 
     lines = []
@@ -374,7 +374,7 @@ def main() -> int:
     if args.threads is not None:
         env["PHASE_COLLAPSE_THREADS"] = str(args.threads)
     head = {"what": "browser latency", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "commit": commit(), "cores": os.cpu_count(), "cpu": cpu_model(),
+            "commit": commit(), "cores": os.cpu_count(), "cpu": cpu_name(),
             "load_before": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
             "gradio": gradio.__version__, "threads": args.threads or "app default", "viewport": "1400x900",
             "moves": args.moves, "note": args.note, "busy_processes": busy_processes()}

@@ -57,12 +57,6 @@ def commit() -> str:
         return "unknown"
 
 
-def cpu_model() -> str:
-    from core.train import cpu_name
-
-    return cpu_name()
-
-
 def timed(fn, runs: int) -> dict:
     wall, cpu = [], []
     for _ in range(runs):
@@ -148,6 +142,7 @@ def main() -> int:
     import torch
 
     from core.invariance import default_workers
+    from core.train import cpu_name
     from demo.models import ModelStore
     from demo.ui import default_threads
 
@@ -159,7 +154,7 @@ def main() -> int:
     results += [bench_model(EntryStore(name), name, args.runs, args.boundary, args.workers) for name in entries]
     load_after = os.getloadavg()
     line = {"bench": "invariance", "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "commit": commit(), "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": None,
+            "commit": commit(), "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": None,
                                            "platform": platform.platform()},
             "torch": torch.__version__, "threads": torch.get_num_threads(),
             "workers": args.workers or default_workers(),
