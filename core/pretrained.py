@@ -100,6 +100,12 @@ ENTRIES: dict[str, Entry] = {
                                          build={"num_classes": 10, "input_size": 112, "widths": IMAGENETTE_SMALL},
                                          description="LScat+skip, ImageNet configuration at an eighth of the widths, "
                                                      "112 px, trained on a CPU"),
+    "lscat_skip_imagenette_small_long": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
+                                              "imagenette_lscat_skip_small_long",
+                                              build={"num_classes": 10, "input_size": 112,
+                                                     "widths": IMAGENETTE_SMALL},
+                                              description="LScat+skip, ImageNet configuration at an eighth of the "
+                                                          "widths, 112 px, trained longer on a CPU"),
     "lscat_skip_imagenette_full": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 160,
                                         "imagenette_lscat_skip_full", build={"num_classes": 10, "input_size": 160},
                                         description="LScat+skip, full ImageNet widths, 160 px"),
@@ -111,6 +117,12 @@ ENTRIES: dict[str, Entry] = {
                                        description="ResNet-18 at width 17 (parameter count of "
                                                    "lscat_skip_imagenette_small), 112 px, same recipe and budget, "
                                                    "trained on a CPU"),
+    "resnet18_imagenette_small_long": Entry("resnet18_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
+                                            "imagenette_resnet18_small_long",
+                                            build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL},
+                                            description="ResNet-18 at width 17 (parameter count of "
+                                                        "lscat_skip_imagenette_small_long), 112 px, same recipe and "
+                                                        "budget, trained longer on a CPU"),
 }
 
 
@@ -123,9 +135,10 @@ ENTRIES: dict[str, Entry] = {
 # the same recipe (docs/TRAINING.md).
 SOURCES: dict[str, tuple[str, ...]] = {
     "lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small_long", "lscat_skip_cifar10_small"),
-    "lscat_skip_imagenette": ("lscat_skip_imagenette", "lscat_skip_imagenette_small"),
+    "lscat_skip_imagenette": ("lscat_skip_imagenette", "lscat_skip_imagenette_small_long",
+                              "lscat_skip_imagenette_small"),
     "resnet18_cifar10": ("resnet18_cifar10", "resnet18_cifar10_small_long", "resnet18_cifar10_small"),
-    "resnet18_imagenette": ("resnet18_imagenette", "resnet18_imagenette_small"),
+    "resnet18_imagenette": ("resnet18_imagenette", "resnet18_imagenette_small_long", "resnet18_imagenette_small"),
 }
 
 

@@ -41,6 +41,8 @@ DEFAULTS: dict = dict(
     # -- model ------------------------------------------------------------------------------
     model=None,                  # a core.models registry name
     build={},                    # extra build_model kwargs (widths, input_size, impl, ...)
+    init_from=None,              # warm start: a pretrained entry name or a .safetensors file whose weights a
+                                 # fresh run starts from (the optimizer and schedule start afresh); None: init
     nonlinearity=None,           # None: the model's default (mod for scattering, relu for ResNets)
     # -- data -------------------------------------------------------------------------------
     dataset=None,                # "cifar10", "imagenette" or "folder" (core.data.open_dataset)
@@ -181,6 +183,24 @@ RECIPES["imagenette_resnet18"] = dict(RECIPES["imagenette_lscat_skip"], model="r
 RECIPES["imagenette_resnet18_small"] = dict(RECIPES["imagenette_lscat_skip_small"], model="resnet18_imagenet",
                                             build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL})
 
+# The photo model trained longer (goal >= 80 % val top-1; the 24-epoch run ended at 76.10 % and was still
+# improving): a second cycle of EPOCHS_MORE epochs warm-started from the shipped 24-epoch weights
+# (init_from; a warm restart in the sense of SGDR: the learning rate rises again, to half the first
+# cycle's peak, and decays linearly to 0), with a new seed so that the crops and the order are new
+# draws. Same data, sizes, batch and augmentation. About 40 minutes of 2 idle cores, so that it fits in
+# one sitting after the CIFAR-10 runs; 24 + EPOCHS_MORE epochs in all. Its ResNet-18 partner gets
+# the same second cycle from its own 24-epoch weights. Exported as lscat_skip_imagenette_small_long /
+# resnet18_imagenette_small_long, shipped only if better on the same 3,925 val images.
+EPOCHS_MORE = 12
+RECIPES["imagenette_lscat_skip_small_long"] = dict(
+    RECIPES["imagenette_lscat_skip_small"], init_from="lscat_skip_imagenette_small", seed=1,
+    epochs=EPOCHS_MORE, lr=0.025, warmup_epochs=0.5,
+)
+RECIPES["imagenette_resnet18_small_long"] = dict(
+    RECIPES["imagenette_resnet18_small"], init_from="resnet18_imagenette_small", seed=1,
+    epochs=EPOCHS_MORE, lr=0.025, warmup_epochs=0.5,
+)
+
 # ImageNet-size folders (ROOT/train, ROOT/val): the DataLoader path, the reference's 224 / 256 crops.
 RECIPES["imagenet_lscat_skip"] = dict(
     model="lscat_skip_imagenet", dataset="folder", test_split="val", loader="workers", workers=12,
@@ -251,6 +271,8 @@ def check_config(cfg: dict) -> dict:
                 raise RecipeError(f"aug resized_crop_flip needs {key!r}")
     if cfg["loader"] == "workers" and aug and aug["kind"] != "resized_crop_flip":
         raise RecipeError("loader 'workers' implements the resized_crop_flip augmentation only")
+    if cfg["init_from"] is not None and (not isinstance(cfg["init_from"], str) or not cfg["init_from"]):
+        raise RecipeError(f"init_from must be a pretrained entry name or a .safetensors path, got {cfg['init_from']!r}")
     if not isinstance(cfg["build"], dict):
         raise RecipeError(f"build must be a dict of build_model arguments, got {cfg['build']!r}")
     return cfg

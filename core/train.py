@@ -22,9 +22,12 @@ Python API (for experiment runners)::
 exists (the configuration must then be the same, apart from the ``RESUME_FREE`` keys: ``data``,
 ``download``, ``workers``, ``device``, ``check_every``, ``checkpoint_every_s``), or returns the stored
 final metrics if that run already finished. ``config=None`` resumes whatever ``out_dir`` holds.
-``stop_after=N`` ends the call after N epochs (a later call continues). It raises ``TrainError``
-(bad configuration, data or checkpoint) and ``TrainingDiverged`` (non-finite loss or weights; the
-last good checkpoint is kept).
+``stop_after=N`` ends the call after N epochs (a later call continues). A configuration with
+``init_from`` (a pretrained entry or an exported .safetensors file) starts a fresh run from those
+weights instead of a random initialization: a second training cycle (the file's sha256 and the
+earlier run's card figures go to final.json and the card; a resume continues from the checkpoint).
+It raises ``TrainError`` (bad configuration, data or checkpoint) and ``TrainingDiverged``
+(non-finite loss or weights; the last good checkpoint is kept).
 
 ``train`` reads top to bottom as the steps of a run: ``resolve_run`` (fresh, resumed or finished),
 ``setup`` (data, model, optimizer, compilation, the checkpoint restored), ``plan`` (the budget probe,
@@ -187,7 +190,7 @@ def resumed_config(config: dict | None, saved: dict, out: Path) -> dict:
                              "choose another out_dir")
         for k in RESUME_FREE:
             saved[k] = cfg[k]
-    for k in RESUME_FREE:
+    for k in DEFAULTS:  # a key newer than the checkpoint: its default is what the run did
         saved.setdefault(k, copy.deepcopy(DEFAULTS[k]))
     return saved
 
@@ -320,7 +323,9 @@ def setup(run: Run, *, device=None, progress: bool = True, verbose: bool = True,
         torch.backends.cudnn.allow_tf32 = True
     data = Data(cfg, dev, rank, world, progress and rank == 0)
     torch.manual_seed(cfg["seed"])
-    model = build(cfg, data.num_classes).to(dev)
+    model = build(cfg, data.num_classes)
+    init = warm_start(model, cfg) if run.state is None and cfg["init_from"] else None
+    model = model.to(dev)
     if cfg["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
     if world > 1:
@@ -329,6 +334,8 @@ def setup(run: Run, *, device=None, progress: bool = True, verbose: bool = True,
                           nesterov=cfg["nesterov"], **({"fused": True} if dev.type == "cuda" else {"foreach": True}))
     fwd, evm = forwards(model, cfg, dev, world)
     meta = {"commands": [], "env": environment(dev, world), "data": data.description}
+    if init is not None:
+        meta["init_from"] = init
     tr = Trainer(cfg, run.out, dev, amp, rank, world, data, model, fwd, evm, opt, meta,
                  t_start if t_start is not None else time.time(), progress, verbose)
     if run.state is not None:
@@ -363,7 +370,10 @@ def restore(tr: Trainer, state: dict) -> None:
     tr.opt.load_state_dict(state["optimizer"])
     tr.history, tr.step, tr.epoch = json.loads(state["history"]), state["step"], state["epoch"]
     tr.elapsed_before = state["elapsed_s"]
-    tr.meta["commands"] = json.loads(state.get("meta", "{}")).get("commands", [])
+    saved_meta = json.loads(state.get("meta", "{}"))
+    tr.meta["commands"] = saved_meta.get("commands", [])
+    if "init_from" in saved_meta:  # what the run started from, as recorded when it started
+        tr.meta["init_from"] = saved_meta["init_from"]
     tr.batch = state.get("batch", 0)
     if tr.batch:
         tr.meter = Meter.from_rows(state["meter"], tr.rank, tr.world, tr.dev)
@@ -588,6 +598,7 @@ def finish(cfg, model, data, dev, history, meta, elapsed, out: Path, progress: b
              "wall_s": round(elapsed, 1), "train_img_s_median": steady[len(steady) // 2],
              "params": count_parameters(model), "weights_precision": "fp16" if cfg["export_half"] else "fp32",
              "config": cfg, "data": meta["data"], "env": meta["env"], "commands": meta["commands"],
+             "init_from": meta.get("init_from"),
              "wall_s_note": "data decoding, compilation, budget probe, all epochs with their evaluations, final "
                             "evaluation; summed over resumed calls"}
     write_atomic(out / "final.json", json.dumps(final, indent=2) + "\n")
@@ -678,6 +689,34 @@ def build(cfg: dict, num_classes: int) -> torch.nn.Module:
         return build_model(cfg["model"], nonlinearity=cfg["nonlinearity"], **kw)
     except (TypeError, ValueError) as e:
         raise TrainError(f"cannot build {cfg['model']} with {kw} / nonlinearity {cfg['nonlinearity']}: {e}") from None
+
+
+def warm_start(model: torch.nn.Module, cfg: dict) -> dict:
+    """Copy the weights named by ``cfg["init_from"]`` (a pretrained entry, sha256 verified, or a
+    .safetensors export with its card) into the freshly built ``model``; the architectures must be the
+    same. Returns what the run started from, for final.json and the card: the file, its sha256, and
+    the earlier run's recipe, epochs, wall time and top-1 as its card records them."""
+    from core import pretrained
+
+    source = cfg["init_from"]
+    try:
+        if source in pretrained.ENTRIES:
+            start, card = pretrained.load(source)
+            path = pretrained.weights_path(source)
+        else:
+            path = Path(source)
+            start, card = pretrained.load(cfg["model"], weights=path)
+    except pretrained.PretrainedError as e:
+        raise TrainError(f"init_from {source!r}: {e}") from None
+    if card.get("model", cfg["model"]) != cfg["model"]:
+        raise TrainError(f"init_from {source!r} holds a {card['model']}, this run trains a {cfg['model']}")
+    try:
+        model.load_state_dict(start.state_dict(), strict=True)
+    except RuntimeError as e:
+        raise TrainError(f"init_from {source!r} does not fit {cfg['model']} {cfg['build']}: "
+                         f"{str(e).splitlines()[0]}") from None
+    return {"source": source, "file": str(path), "sha256": pretrained.sha256(path),
+            **{k: card[k] for k in ("recipe_name", "epochs", "wall_time_s", "top1", "commit") if k in card}}
 
 
 def load_trained(out_dir, device="cpu") -> tuple[torch.nn.Module, dict]:
@@ -785,6 +824,8 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
             "epochs": final["epochs"], "wall_time_s": final["wall_s"], "train_img_s": final["train_img_s_median"],
             "params": final["params"], "gpu": meta["env"]["device"], "world_size": meta["env"]["world_size"],
             "torch": meta["env"]["torch"], "commit": meta["env"]["commit"], "date": meta["env"]["date"]}
+    if meta.get("init_from"):
+        card["init_from"] = meta["init_from"]
     pretrained.save(rounded_copy(model, False).cpu(), name, card, half=cfg["export_half"], directory=directory)
     return Path(directory or pretrained.PRETRAINED_DIR) / f"{name}.json"
 

@@ -18,13 +18,15 @@ PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
     "cifar10_lscat_skip_small": "cifar10_resnet18_small",
     "cifar10_lscat_skip_small_long": "cifar10_resnet18_small_long",
     "imagenette_lscat_skip_small": "imagenette_resnet18_small",
+    "imagenette_lscat_skip_small_long": "imagenette_resnet18_small_long",
 }
 
 
 @pytest.mark.parametrize("lscat,resnet", PARTNERS.items())
 def test_resnet_partners_differ_only_in_the_model(lscat, resnet):
     a, b = make_config(lscat), make_config(resnet)
-    assert {k for k in a if a[k] != b[k]} == {"name", "model", "build"}
+    # a warm-started pair starts each model from its own earlier weights
+    assert {k for k in a if a[k] != b[k]} == {"name", "model", "build"} | ({"init_from"} if a["init_from"] else set())
     assert b["model"].startswith("resnet18_") and a["build"].get("num_classes") == b["build"].get("num_classes")
     # matched parameter counts: within 4 % of each other
     n = {c["name"]: count_parameters(build_model(c["model"], **c["build"])) for c in (a, b)}
@@ -40,6 +42,23 @@ def test_the_long_cifar_recipe():
     assert long["build"] == {"widths": [8, 16, 32, 64, 64, 64, 64, 64]}
 
 
+@pytest.mark.parametrize("long_name,short_name", [("imagenette_lscat_skip_small_long", "imagenette_lscat_skip_small"),
+                                                  ("imagenette_resnet18_small_long", "imagenette_resnet18_small")])
+def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_name):
+    """A second cycle: the first cycle's data, sizes and batch, warm-started from the weights that
+    cycle exported (a shipped entry), with a new seed and a lower peak lr."""
+    short, long = make_config(short_name), make_config(long_name)
+    assert {k for k in short if short[k] != long[k]} == {"name", "init_from", "seed", "epochs", "lr",
+                                                         "warmup_epochs"}
+    start = pretrained.ENTRIES[long["init_from"]]
+    assert start.recipe == short_name and long["init_from"] in pretrained.available()
+    assert long["lr"] < short["lr"] and long["seed"] != short["seed"]
+    # the long entry sits before the short one in its demo slot
+    slot = next(s for s, names in pretrained.SOURCES.items() if long["init_from"] in names)
+    names = pretrained.sources(slot)
+    assert names.index(long["init_from"]) == names.index(long["init_from"] + "_long") + 1
+
+
 def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
     cfg = make_config("imagenette_resnet18_small")
     m = T.build(cfg, 10)
@@ -51,7 +70,8 @@ def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
 
 
 @pytest.mark.parametrize("name", ["resnet18_cifar10_small", "resnet18_cifar10_small_long", "resnet18_imagenette_small",
-                                  "lscat_skip_cifar10_small_long"])
+                                  "lscat_skip_cifar10_small_long", "lscat_skip_imagenette_small_long",
+                                  "resnet18_imagenette_small_long"])
 def test_new_entries_match_their_recipes(name):
     e = pretrained.ENTRIES[name]
     cfg = make_config(e.recipe)
@@ -110,7 +130,8 @@ def test_documented_long_runs_are_well_formed():
         assert (rargs.export, rargs.export_dir, rargs.no_progress) == (args.export, args.export_dir, True)
         assert r.group(4) == ">>" and r.group(5) == m.group(5)
         recipes.add(args.recipe)
-    assert {"imagenette_resnet18_small", "cifar10_lscat_skip_small_long", "cifar10_resnet18_small_long"} <= recipes
+    assert {"imagenette_resnet18_small", "cifar10_lscat_skip_small_long", "cifar10_resnet18_small_long",
+            "imagenette_lscat_skip_small_long", "imagenette_resnet18_small_long"} <= recipes
     assert recipes <= set(RECIPES)
     exp = [m for m in found if m.group(2) == "core.experiments"]
     assert exp, "the laptop tables' launch line"

@@ -221,6 +221,46 @@ def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
     assert not model.training and next(model.parameters()).dtype == torch.float32
 
 
+def test_warm_start_from_exported_weights(folder, tmp_path):
+    """init_from: a fresh run starts from an export's weights (checked against the file), records its
+    sha256 in final.json and the card, keeps that record across a resume, and bad sources are errors."""
+    from safetensors.torch import load_file
+
+    from core import pretrained
+
+    first = T.train(tiny(folder, epochs=1), tmp_path / "first", progress=False, export="lscat_skip_cifar10",
+                    export_dir=tmp_path / "exp1")
+    weights = tmp_path / "exp1" / "lscat_skip_cifar10.safetensors"
+    cfg = tiny(folder, epochs=2, seed=1, lr=0.05, init_from=str(weights))
+    tr = T.setup(T.resolve_run(cfg, tmp_path / "probe"), progress=False, verbose=False)
+    stored = load_file(str(weights))
+    for k, v in tr.model.state_dict().items():
+        assert torch.equal(v, stored[k].to(v.dtype)), k
+    assert tr.meta["init_from"]["sha256"] == pretrained.sha256(weights)
+    assert tr.meta["init_from"]["top1"] == first["top1"] and tr.meta["init_from"]["epochs"] == 1
+    # warm-started, resumed after one epoch == warm-started, uninterrupted
+    full = T.train(cfg, tmp_path / "a", progress=False, export="lscat_skip_cifar10", export_dir=tmp_path / "exp2")
+    T.train(cfg, tmp_path / "b", progress=False, stop_after=1)
+    weights.write_bytes(b"replaced")  # the resumed run no longer reads it: it starts from its checkpoint
+    resumed = T.train(cfg, tmp_path / "b", progress=False)
+    logs = [[json.loads(x) for x in (tmp_path / d / "log.jsonl").read_text().splitlines()] for d in ("a", "b")]
+    assert strip_times(logs[0]) == strip_times(logs[1])
+    assert resumed["top1"] == full["top1"] and resumed["init_from"] == full["init_from"]
+    card = json.loads((tmp_path / "exp2" / "lscat_skip_cifar10.json").read_text())
+    assert card["init_from"] == full["init_from"] and card["init_from"]["file"] == str(weights)
+    # what cannot be a start
+    with pytest.raises(T.TrainError, match="corrupt or was replaced"):
+        T.train(cfg, tmp_path / "c", progress=False)
+    with pytest.raises(T.TrainError, match="does not exist"):
+        T.train(tiny(folder, init_from=str(tmp_path / "nope.safetensors")), tmp_path / "d", progress=False)
+    other = tiny(folder, build={**TINY, "widths": [4, 4, 4, 4, 4, 4, 4, 8]},
+                 init_from=str(tmp_path / "exp2" / "lscat_skip_cifar10.safetensors"))
+    with pytest.raises(T.TrainError, match="does not fit|does not match"):
+        T.train(other, tmp_path / "e", progress=False)
+    with pytest.raises(RecipeError, match="init_from"):
+        tiny(folder, init_from=3)
+
+
 def test_workers_loader_path(tmp_path):
     root = make_folder(tmp_path / "f", n_per_class=4, size=20, classes=("a", "b", "c"), splits=("train", "val"))
     cfg = make_config("imagenet_lscat_skip", model="resnet18_biasfree", nonlinearity="abs", build={"stem": "cifar"},
