@@ -772,8 +772,18 @@ def cpu_name() -> str:
 
 def environment(device: torch.device, world: int) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores visible)"
-    return {"device": name, "cpu": cpu_name(), "world_size": world, "torch": torch.__version__, "commit": commit(),
+    return {"device": name, "cpu": cpu_name(), "threads": torch.get_num_threads(), "world_size": world,
+            "torch": torch.__version__, "commit": commit(),
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def hardware(env: dict, cfg: dict) -> str:
+    """One line for a card: where a run trained and on which step path, e.g. "AMD EPYC, CPU (2 cores
+    visible), 2 torch threads, bf16 autocast, compiled"."""
+    steps = ("bf16 autocast" if cfg["bf16"] else "fp32") + (", compiled" if cfg["compile"] else ", eager")
+    where = env["device"] if env["device"].startswith("CPU") else f"{env['device']} x {env['world_size']}"
+    threads = f", {env['threads']} torch threads" if "threads" in env else ""
+    return f"{env.get('cpu', 'unknown CPU')}, {where}{threads}, {steps}"
 
 
 def commit() -> str:
@@ -824,6 +834,7 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
             "epochs": final["epochs"], "wall_time_s": final["wall_s"], "train_img_s": final["train_img_s_median"],
             "params": final["params"], "gpu": meta["env"]["device"], "world_size": meta["env"]["world_size"],
             "torch": meta["env"]["torch"], "commit": meta["env"]["commit"], "date": meta["env"]["date"]}
+    card["hardware"] = hardware(meta["env"], cfg)
     if meta.get("init_from"):
         card["init_from"] = meta["init_from"]
     pretrained.save(rounded_copy(model, False).cpu(), name, card, half=cfg["export_half"], directory=directory)

@@ -206,10 +206,12 @@ def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
     assert set(log[0]) >= {"loss", "train_top1", "test_top1", "img_s", "lr"}
     card = json.loads((exp / "lscat_skip_cifar10.json").read_text())
     for key in ("model", "build", "classes", "input_size", "mean", "std", "recipe", "command", "data", "top1",
-                "shift_consistency", "epochs", "wall_time_s", "gpu", "torch", "commit", "sha256"):
+                "shift_consistency", "epochs", "wall_time_s", "gpu", "torch", "commit", "sha256", "hardware"):
         assert key in card, key
     assert card["command"][0].startswith("python -m core.train --recipe cifar10_lscat_skip")
     assert "JPEG copy" in card["data"] and card["top1"] == last["top1"]
+    assert card["hardware"] == f"{T.cpu_name()}, CPU ({os.cpu_count()} cores visible), {torch.get_num_threads()} " \
+        "torch threads, fp32, eager"
     # the card describes the tiny architecture it holds; it loads through core.pretrained (fp16 -> fp32)
     assert card["build"] == {"widths": TINY["widths"], "num_classes": 10} and card["input_size"] == 16
     pretrained_dir = pretrained.PRETRAINED_DIR
