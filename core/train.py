@@ -715,7 +715,9 @@ def warm_start(model: torch.nn.Module, cfg: dict) -> dict:
     except RuntimeError as e:
         raise TrainError(f"init_from {source!r} does not fit {cfg['model']} {cfg['build']}: "
                          f"{str(e).splitlines()[0]}") from None
-    return {"source": source, "file": str(path), "sha256": pretrained.sha256(path),
+    path = path.resolve()
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path  # no machine's paths in the repository
+    return {"source": source, "file": str(shown), "sha256": pretrained.sha256(path),
             **{k: card[k] for k in ("recipe_name", "epochs", "wall_time_s", "top1", "commit") if k in card}}
 
 

@@ -53,6 +53,8 @@ def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_
     start = pretrained.ENTRIES[long["init_from"]]
     assert start.recipe == short_name and long["init_from"] in pretrained.available()
     assert long["lr"] < short["lr"] and long["seed"] != short["seed"]
+    start_record = T.warm_start(T.build(long, 10), long)  # the shipped file, named as in the repository
+    assert start_record["file"] == f"pretrained/{long['init_from']}.safetensors" and start_record["epochs"] == 24
     # the long entry sits before the short one in its demo slot
     slot = next(s for s, names in pretrained.SOURCES.items() if long["init_from"] in names)
     names = pretrained.sources(slot)

@@ -249,7 +249,7 @@ def test_warm_start_from_exported_weights(folder, tmp_path):
     assert strip_times(logs[0]) == strip_times(logs[1])
     assert resumed["top1"] == full["top1"] and resumed["init_from"] == full["init_from"]
     card = json.loads((tmp_path / "exp2" / "lscat_skip_cifar10.json").read_text())
-    assert card["init_from"] == full["init_from"] and card["init_from"]["file"] == str(weights)
+    assert card["init_from"] == full["init_from"] and card["init_from"]["file"] == str(weights.resolve())
     # what cannot be a start
     with pytest.raises(T.TrainError, match="corrupt or was replaced"):
         T.train(cfg, tmp_path / "c", progress=False)
