@@ -717,7 +717,8 @@ def warm_start(model: torch.nn.Module, cfg: dict) -> dict:
                          f"{str(e).splitlines()[0]}") from None
     path = path.resolve()
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path  # no machine's paths in the repository
-    return {"source": source, "file": str(shown), "sha256": pretrained.sha256(path),
+    digest = card.get("sha256") or pretrained.sha256(path)  # a card's sha256 was just verified by load()
+    return {"source": source, "file": str(shown), "sha256": digest,
             **{k: card[k] for k in ("recipe_name", "epochs", "wall_time_s", "top1", "commit") if k in card}}
 
 
