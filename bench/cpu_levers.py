@@ -1,13 +1,14 @@
 """CPU training levers: img/s of a training step, eager or torch.compile, fp32 or bf16 autocast.
 
-    .venv/bin/python bench/cpu_levers.py [--out docs/bench/cpu_levers.jsonl] [--compile-imagenette]
+    .venv/bin/python bench/cpu_levers.py [--out docs/bench/cpu_levers.jsonl] [--compile-imagenette] [--recipes R ...]
 
 Times the models this project trains on a CPU, at their recipes' batch and input sizes
 (``core.recipes``): the eighth-width CIFAR-10 LScat+skip (batch 128, 32 px), the eighth-width
 Imagenette LScat+skip (batch 32, 96 px crops) and ResNet-18 on CIFAR-10 (batch 128), each eager
 and compiled, fp32 and bf16 (AMX-BF16 where the CPU has it). Median of --iters timed steps after
 --warmup untimed ones (compilation happens in the warm-up; its time is reported). Compiling the
-Imagenette model takes minutes and gains little, so it is timed only with --compile-imagenette.
+Imagenette model takes minutes and gains little, so it is timed only with --compile-imagenette;
+--recipes times only the named recipes.
 Header: CPU flags, threads, torch, date, commit, load average. Use an otherwise idle machine.
 """
 
@@ -42,12 +43,15 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--iters", type=int, default=8)
     p.add_argument("--compile-imagenette", action="store_true")
+    p.add_argument("--recipes", nargs="+", choices=[r for r, _ in MODELS], help="only these (default: all)")
     p.add_argument("--out", type=Path)
     args = p.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     flags = open("/proc/cpuinfo").read() if Path("/proc/cpuinfo").exists() else ""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     for recipe, what in MODELS:
+        if args.recipes and recipe not in args.recipes:
+            continue
         cfg = make_config(recipe)
         size = (cfg["aug"] or {}).get("size", cfg["store_size"])
         batch = cfg["batch_size"] if recipe != "cifar10_resnet18" else 128

@@ -106,6 +106,12 @@ ENTRIES: dict[str, Entry] = {
                                                      "widths": IMAGENETTE_SMALL},
                                               description="LScat+skip, ImageNet configuration at an eighth of the "
                                                           "widths, 112 px, trained longer on a CPU"),
+    "lscat_skip_imagenette_small_longer": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
+                                                "imagenette_lscat_skip_small_longer",
+                                                build={"num_classes": 10, "input_size": 112,
+                                                       "widths": IMAGENETTE_SMALL},
+                                                description="LScat+skip, ImageNet configuration at an eighth of "
+                                                            "the widths, 112 px, a third cycle on a CPU"),
     "lscat_skip_imagenette_full": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 160,
                                         "imagenette_lscat_skip_full", build={"num_classes": 10, "input_size": 160},
                                         description="LScat+skip, full ImageNet widths, 160 px"),
@@ -123,6 +129,12 @@ ENTRIES: dict[str, Entry] = {
                                             description="ResNet-18 at width 17 (parameter count of "
                                                         "lscat_skip_imagenette_small_long), 112 px, same recipe and "
                                                         "budget, trained longer on a CPU"),
+    "resnet18_imagenette_small_longer": Entry("resnet18_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
+                                              "imagenette_resnet18_small_longer",
+                                              build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL},
+                                              description="ResNet-18 at width 17 (parameter count of "
+                                                          "lscat_skip_imagenette_small_longer), 112 px, same recipe "
+                                                          "and budget, a third cycle on a CPU"),
 }
 
 

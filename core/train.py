@@ -132,6 +132,8 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
     run = resolve_run(config, out_dir, resume)
     if run.finished is not None:
         return run.finished
+    if export:
+        check_export(export, run.cfg)
     tr = setup(run, device=device, progress=progress, verbose=verbose, command=command, t_start=t_start)
     plan(tr, fresh=run.state is None)
     epochs_this_call = 0
@@ -811,15 +813,24 @@ def rounded_copy(model: torch.nn.Module, half: bool) -> torch.nn.Module:
     return m.to(memory_format=torch.contiguous_format)
 
 
-def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
-    """Write the final weights and their model card (core.pretrained.save)."""
+def check_export(name: str, cfg: dict):
+    """The pretrained entry ``--export name`` writes, checked against the run's model. ``train`` calls it
+    before the first step, so that a misspelt or mismatched name fails at once, not after hours."""
     from core import pretrained
 
     if name not in pretrained.ENTRIES:
         raise TrainError(f"--export {name!r}: not a pretrained entry ({', '.join(pretrained.ENTRIES)})")
     entry = pretrained.ENTRIES[name]
     if entry.model != cfg["model"]:
-        raise TrainError(f"--export {name}: the entry is a {entry.model}, this run trained a {cfg['model']}")
+        raise TrainError(f"--export {name}: the entry is a {entry.model}, this run trains a {cfg['model']}")
+    return entry
+
+
+def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
+    """Write the final weights and their model card (core.pretrained.save)."""
+    from core import pretrained
+
+    entry = check_export(name, cfg)
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     same = shapes == {k: tuple(v.shape) for k, v in pretrained.build_untrained(name).state_dict().items()}
     build = dict(entry.build)
