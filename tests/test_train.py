@@ -186,6 +186,20 @@ def test_corrupt_checkpoint_and_cli_errors(folder, tmp_path, capsys):
     assert e.value.code == 0 and "--budget-s" in capsys.readouterr().out
 
 
+def test_bad_export_name_fails_before_training(folder, tmp_path, capsys):
+    """--export is checked before the first step: a misspelt name, or an entry of another model, is an
+    error at once, and nothing is trained or written."""
+    for name, msg in (("lscat_skip_cifar1O", "not a pretrained entry"), ("resnet18_cifar10", "the entry is a")):
+        with pytest.raises(T.TrainError, match=msg):
+            T.train(tiny(folder), tmp_path / name, progress=False, export=name, export_dir=tmp_path / "exp")
+        assert not (tmp_path / name / "checkpoint.pt").exists() and not (tmp_path / "exp").exists()
+    assert T.main(["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(tmp_path / "cli"),
+                   "--no-progress", "--export", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: --export 'nope': not a pretrained entry")
+    assert not (tmp_path / "cli" / "checkpoint.pt").exists()
+
+
 def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
     from core import pretrained
 
