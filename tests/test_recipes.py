@@ -19,6 +19,7 @@ PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
     "cifar10_lscat_skip_small_long": "cifar10_resnet18_small_long",
     "imagenette_lscat_skip_small": "imagenette_resnet18_small",
     "imagenette_lscat_skip_small_long": "imagenette_resnet18_small_long",
+    "imagenette_lscat_skip_small_longer": "imagenette_resnet18_small_longer",
 }
 
 
@@ -42,23 +43,28 @@ def test_the_long_cifar_recipe():
     assert long["build"] == {"widths": [8, 16, 32, 64, 64, 64, 64, 64]}
 
 
-@pytest.mark.parametrize("long_name,short_name", [("imagenette_lscat_skip_small_long", "imagenette_lscat_skip_small"),
-                                                  ("imagenette_resnet18_small_long", "imagenette_resnet18_small")])
-def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_name):
-    """A second cycle: the first cycle's data, sizes and batch, warm-started from the weights that
-    cycle exported (a shipped entry), with a new seed and a lower peak lr."""
+@pytest.mark.parametrize("long_name,short_name,start_epochs", [
+    ("imagenette_lscat_skip_small_long", "imagenette_lscat_skip_small", 24),
+    ("imagenette_resnet18_small_long", "imagenette_resnet18_small", 24),
+    ("imagenette_lscat_skip_small_longer", "imagenette_lscat_skip_small_long", 10),
+    ("imagenette_resnet18_small_longer", "imagenette_resnet18_small_long", 10)])
+def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_name, start_epochs):
+    """A further cycle: the first cycle's data, sizes and batch, warm-started from the weights the
+    cycle before exported (a shipped entry), with a new seed and a lower peak lr."""
     short, long = make_config(short_name), make_config(long_name)
-    assert {k for k in short if short[k] != long[k]} == {"name", "init_from", "seed", "epochs", "lr",
-                                                         "warmup_epochs"}
+    first = make_config(short_name.replace("_long", ""))
+    assert {k for k in first if first[k] != long[k]} == {"name", "init_from", "seed", "epochs", "lr", "warmup_epochs"}
     start = pretrained.ENTRIES[long["init_from"]]
     assert start.recipe == short_name and long["init_from"] in pretrained.available()
     assert long["lr"] < short["lr"] and long["seed"] != short["seed"]
     start_record = T.warm_start(T.build(long, 10), long)  # the shipped file, named as in the repository
-    assert start_record["file"] == f"pretrained/{long['init_from']}.safetensors" and start_record["epochs"] == 24
-    # the long entry sits before the short one in its demo slot
+    assert start_record["file"] == f"pretrained/{long['init_from']}.safetensors"
+    assert start_record["epochs"] == start_epochs
+    # the continued entry sits just before the one it continues, in the same demo slot
+    cont = next(n for n, e in pretrained.ENTRIES.items() if e.recipe == long_name)
     slot = next(s for s, names in pretrained.SOURCES.items() if long["init_from"] in names)
     names = pretrained.sources(slot)
-    assert names.index(long["init_from"]) == names.index(long["init_from"] + "_long") + 1
+    assert names.index(long["init_from"]) == names.index(cont) + 1
 
 
 def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
@@ -73,7 +79,8 @@ def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
 
 @pytest.mark.parametrize("name", ["resnet18_cifar10_small", "resnet18_cifar10_small_long", "resnet18_imagenette_small",
                                   "lscat_skip_cifar10_small_long", "lscat_skip_imagenette_small_long",
-                                  "resnet18_imagenette_small_long"])
+                                  "resnet18_imagenette_small_long", "lscat_skip_imagenette_small_longer",
+                                  "resnet18_imagenette_small_longer"])
 def test_new_entries_match_their_recipes(name):
     e = pretrained.ENTRIES[name]
     cfg = make_config(e.recipe)
