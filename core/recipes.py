@@ -204,9 +204,10 @@ RECIPES["imagenette_resnet18_small_long"] = dict(
 # A third cycle (the second ended at 77.99 %, short of the 80 % goal, and was still improving as its rate
 # decayed): EPOCHS_THIRD epochs warm-started from lscat_skip_imagenette_small_long, a lower peak (0.015:
 # the second cycle's restart to 0.025 first cost 10 points, 68.4 % after its first epoch), seed 2,
-# everything else as before. Eager bf16: compiling this model is slower on this CPU (49 against 58
-# img/s, bench/cpu_levers.py --compile-imagenette; graph breaks and recompilations in the Morlet
-# layers). About 50 minutes of 2 idle cores; 48 epochs in all. Its ResNet-18 partner gets the same
+# everything else as before. Eager bf16: compiling this model did not pay on this CPU (a one-off
+# timing of bench_speed.train_step_throughput, compiled bf16, batch 32 at 96 px, on the 2-core AMD EPYC
+# on 2026-12-05: 49 img/s after 4 minutes of compiling, against 58 eager in docs/TRAINING.md's lever
+# table; dynamo hit its recompile limit in the Morlet layers). About 50 minutes of 2 idle cores; 48 epochs in all. Its ResNet-18 partner gets the same
 # third cycle from resnet18_imagenette_small_long. Exported as *_small_longer, shipped only if better.
 EPOCHS_THIRD = 14
 RECIPES["imagenette_lscat_skip_small_longer"] = dict(
