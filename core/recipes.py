@@ -192,14 +192,18 @@ RECIPES["imagenette_resnet18_small"] = dict(RECIPES["imagenette_lscat_skip_small
 # the same second cycle from its own 24-epoch weights. Exported as lscat_skip_imagenette_small_long /
 # resnet18_imagenette_small_long, shipped only if better on the same 3,925 val images.
 EPOCHS_MORE = 10
-RECIPES["imagenette_lscat_skip_small_long"] = dict(
-    RECIPES["imagenette_lscat_skip_small"], init_from="lscat_skip_imagenette_small", seed=1,
-    epochs=EPOCHS_MORE, lr=0.025, warmup_epochs=0.5,
-)
-RECIPES["imagenette_resnet18_small_long"] = dict(
-    RECIPES["imagenette_resnet18_small"], init_from="resnet18_imagenette_small", seed=1,
-    epochs=EPOCHS_MORE, lr=0.025, warmup_epochs=0.5,
-)
+
+
+def warm_cycle(first: str, init_from: str, *, seed: int, epochs: int, lr: float) -> dict:
+    """A further cycle of the recipe ``first``: warm-started from the pretrained entry ``init_from``,
+    with a new seed, ``epochs`` epochs and a peak ``lr`` (half a warm-up epoch, linear decay to 0)."""
+    return dict(RECIPES[first], init_from=init_from, seed=seed, epochs=epochs, lr=lr, warmup_epochs=0.5)
+
+
+RECIPES["imagenette_lscat_skip_small_long"] = warm_cycle("imagenette_lscat_skip_small", "lscat_skip_imagenette_small",
+                                                         seed=1, epochs=EPOCHS_MORE, lr=0.025)
+RECIPES["imagenette_resnet18_small_long"] = warm_cycle("imagenette_resnet18_small", "resnet18_imagenette_small",
+                                                       seed=1, epochs=EPOCHS_MORE, lr=0.025)
 
 # A third cycle (the second ended at 77.99 %, short of the 80 % goal, and was still improving as its rate
 # decayed): EPOCHS_THIRD epochs warm-started from lscat_skip_imagenette_small_long, a lower peak (0.015:
@@ -207,17 +211,14 @@ RECIPES["imagenette_resnet18_small_long"] = dict(
 # everything else as before. Eager bf16: compiling this model did not pay on this CPU (a one-off
 # timing of bench_speed.train_step_throughput, compiled bf16, batch 32 at 96 px, on the 2-core AMD EPYC
 # on 2026-12-05: 49 img/s after 4 minutes of compiling, against 58 eager in docs/TRAINING.md's lever
-# table; dynamo hit its recompile limit in the Morlet layers). About 50 minutes of 2 idle cores; 48 epochs in all. Its ResNet-18 partner gets the same
-# third cycle from resnet18_imagenette_small_long. Exported as *_small_longer, shipped only if better.
+# table; dynamo hit its recompile limit in the Morlet layers). About 50 minutes of 2 idle cores;
+# 48 epochs in all. Its ResNet-18 partner gets the same third cycle from resnet18_imagenette_small_long.
+# Exported as *_small_longer, shipped only if better.
 EPOCHS_THIRD = 14
-RECIPES["imagenette_lscat_skip_small_longer"] = dict(
-    RECIPES["imagenette_lscat_skip_small"], init_from="lscat_skip_imagenette_small_long", seed=2,
-    epochs=EPOCHS_THIRD, lr=0.015, warmup_epochs=0.5,
-)
-RECIPES["imagenette_resnet18_small_longer"] = dict(
-    RECIPES["imagenette_resnet18_small"], init_from="resnet18_imagenette_small_long", seed=2,
-    epochs=EPOCHS_THIRD, lr=0.015, warmup_epochs=0.5,
-)
+RECIPES["imagenette_lscat_skip_small_longer"] = warm_cycle(
+    "imagenette_lscat_skip_small", "lscat_skip_imagenette_small_long", seed=2, epochs=EPOCHS_THIRD, lr=0.015)
+RECIPES["imagenette_resnet18_small_longer"] = warm_cycle(
+    "imagenette_resnet18_small", "resnet18_imagenette_small_long", seed=2, epochs=EPOCHS_THIRD, lr=0.015)
 
 # ImageNet-size folders (ROOT/train, ROOT/val): the DataLoader path, the reference's 224 / 256 crops.
 RECIPES["imagenet_lscat_skip"] = dict(
