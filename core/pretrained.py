@@ -142,8 +142,8 @@ ENTRIES: dict[str, Entry] = {
 # on a CPU that stand in for it until a GPU trains the real one (the demo shows whichever is shipped).
 # Each ResNet-18 baseline's stand-ins mirror its scattering model's: the same data, recipe, input
 # size and epochs, at a matched parameter count. A longer CPU run (``*_small_long``, then a further
-# cycle ``*_small_longer``) comes before the shorter one, but it is shipped (copied to pretrained/) only if it measures better on the same test
-# split, and a pair is shipped together, so that the two models the demo shows side by side come from
+# cycle ``*_small_longer``) comes before the shorter one, but it is shipped (copied to pretrained/)
+# only if it measures better on the same test split, and a pair is shipped together, so that the two models the demo shows side by side come from
 # the same recipe (docs/TRAINING.md).
 SOURCES: dict[str, tuple[str, ...]] = {
     "lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small_long", "lscat_skip_cifar10_small"),
