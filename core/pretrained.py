@@ -143,8 +143,8 @@ ENTRIES: dict[str, Entry] = {
 # Each ResNet-18 baseline's stand-ins mirror its scattering model's: the same data, recipe, input
 # size and epochs, at a matched parameter count. A longer CPU run (``*_small_long``, then a further
 # cycle ``*_small_longer``) comes before the shorter one, but it is shipped (copied to pretrained/)
-# only if it measures better on the same test split, and a pair is shipped together, so that the two models the demo shows side by side come from
-# the same recipe (docs/TRAINING.md).
+# only if it measures better on the same test split, and a pair is shipped together, so that the two
+# models the demo shows side by side come from the same recipe (docs/TRAINING.md).
 SOURCES: dict[str, tuple[str, ...]] = {
     "lscat_skip_cifar10": ("lscat_skip_cifar10", "lscat_skip_cifar10_small_long", "lscat_skip_cifar10_small"),
     "lscat_skip_imagenette": ("lscat_skip_imagenette", "lscat_skip_imagenette_small_longer",
