@@ -20,6 +20,7 @@ PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
     "imagenette_lscat_skip_small": "imagenette_resnet18_small",
     "imagenette_lscat_skip_small_long": "imagenette_resnet18_small_long",
     "imagenette_lscat_skip_small_longer": "imagenette_resnet18_small_longer",
+    "imagenette_lscat_skip_small_cycle4": "imagenette_resnet18_small_cycle4",
 }
 
 
@@ -47,12 +48,14 @@ def test_the_long_cifar_recipe():
     ("imagenette_lscat_skip_small_long", "imagenette_lscat_skip_small", 24),
     ("imagenette_resnet18_small_long", "imagenette_resnet18_small", 24),
     ("imagenette_lscat_skip_small_longer", "imagenette_lscat_skip_small_long", 10),
-    ("imagenette_resnet18_small_longer", "imagenette_resnet18_small_long", 10)])
+    ("imagenette_resnet18_small_longer", "imagenette_resnet18_small_long", 10),
+    ("imagenette_lscat_skip_small_cycle4", "imagenette_lscat_skip_small_longer", 14),
+    ("imagenette_resnet18_small_cycle4", "imagenette_resnet18_small_longer", 14)])
 def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_name, start_epochs):
     """A further cycle: the first cycle's data, sizes and batch, warm-started from the weights the
     cycle before exported (a shipped entry), with a new seed and a lower peak lr."""
     short, long = make_config(short_name), make_config(long_name)
-    first = make_config(short_name.replace("_long", ""))
+    first = make_config(re.sub(r"_small_.*", "_small", short_name))
     assert {k for k in first if first[k] != long[k]} == {"name", "init_from", "seed", "epochs", "lr", "warmup_epochs"}
     start = pretrained.ENTRIES[long["init_from"]]
     assert start.recipe == short_name and long["init_from"] in pretrained.available()
@@ -80,7 +83,8 @@ def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
 @pytest.mark.parametrize("name", ["resnet18_cifar10_small", "resnet18_cifar10_small_long", "resnet18_imagenette_small",
                                   "lscat_skip_cifar10_small_long", "lscat_skip_imagenette_small_long",
                                   "resnet18_imagenette_small_long", "lscat_skip_imagenette_small_longer",
-                                  "resnet18_imagenette_small_longer"])
+                                  "resnet18_imagenette_small_longer", "lscat_skip_imagenette_small_cycle4",
+                                  "resnet18_imagenette_small_cycle4"])
 def test_new_entries_match_their_recipes(name):
     e = pretrained.ENTRIES[name]
     cfg = make_config(e.recipe)
