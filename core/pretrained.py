@@ -76,21 +76,12 @@ ENTRIES: dict[str, Entry] = {
                                       build={"widths": CIFAR10_SMALL},
                                       description="the CIFAR-10 architecture at an eighth of the widths, "
                                                   "trained on a CPU"),
-    "lscat_skip_cifar10_small_long": Entry("lscat_skip_cifar10", "cifar10", CIFAR10_CLASSES, 32,
-                                           "cifar10_lscat_skip_small_long", build={"widths": CIFAR10_SMALL},
-                                           description="the CIFAR-10 architecture at an eighth of the widths, "
-                                                       "trained longer on a CPU"),
     "resnet18_cifar10": Entry("resnet18_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_resnet18",
                               description="ResNet-18 baseline, same recipe and budget"),
     "resnet18_cifar10_small": Entry("resnet18_cifar10", "cifar10", CIFAR10_CLASSES, 32, "cifar10_resnet18_small",
                                     build={"width": RESNET18_WIDTH_CIFAR10_SMALL},
-                                    description="ResNet-18 at width 12 (parameter count of lscat_skip_cifar10_small), "
-                                                "same recipe and budget, trained on a CPU"),
-    "resnet18_cifar10_small_long": Entry("resnet18_cifar10", "cifar10", CIFAR10_CLASSES, 32,
-                                         "cifar10_resnet18_small_long", build={"width": RESNET18_WIDTH_CIFAR10_SMALL},
-                                         description="ResNet-18 at width 12 (parameter count of "
-                                                     "lscat_skip_cifar10_small_long), same recipe and budget, "
-                                                     "trained on a CPU"),
+                                    description="ResNet-18 at width 12 (the parameter count of its LScat+skip "
+                                                "partner), same recipe and budget, trained on a CPU"),
     "lscat_skip_imagenette": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 160,
                                    "imagenette_lscat_skip",
                                    build={"num_classes": 10, "input_size": 160, "widths": IMAGENETTE_NARROW},
@@ -100,18 +91,6 @@ ENTRIES: dict[str, Entry] = {
                                          build={"num_classes": 10, "input_size": 112, "widths": IMAGENETTE_SMALL},
                                          description="LScat+skip, ImageNet configuration at an eighth of the widths, "
                                                      "112 px, trained on a CPU"),
-    "lscat_skip_imagenette_small_long": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
-                                              "imagenette_lscat_skip_small_long",
-                                              build={"num_classes": 10, "input_size": 112,
-                                                     "widths": IMAGENETTE_SMALL},
-                                              description="LScat+skip, ImageNet configuration at an eighth of the "
-                                                          "widths, 112 px, trained longer on a CPU"),
-    "lscat_skip_imagenette_small_longer": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
-                                                "imagenette_lscat_skip_small_longer",
-                                                build={"num_classes": 10, "input_size": 112,
-                                                       "widths": IMAGENETTE_SMALL},
-                                                description="LScat+skip, ImageNet configuration at an eighth of "
-                                                            "the widths, 112 px, a third cycle on a CPU"),
     "lscat_skip_imagenette_full": Entry("lscat_skip_imagenet", "imagenette", IMAGENETTE_CLASSES, 160,
                                         "imagenette_lscat_skip_full", build={"num_classes": 10, "input_size": 160},
                                         description="LScat+skip, full ImageNet widths, 160 px"),
@@ -120,37 +99,26 @@ ENTRIES: dict[str, Entry] = {
     "resnet18_imagenette_small": Entry("resnet18_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
                                        "imagenette_resnet18_small",
                                        build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL},
-                                       description="ResNet-18 at width 17 (parameter count of "
-                                                   "lscat_skip_imagenette_small), 112 px, same recipe and budget, "
-                                                   "trained on a CPU"),
-    "resnet18_imagenette_small_long": Entry("resnet18_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
-                                            "imagenette_resnet18_small_long",
-                                            build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL},
-                                            description="ResNet-18 at width 17 (parameter count of "
-                                                        "lscat_skip_imagenette_small_long), 112 px, same recipe and "
-                                                        "budget, trained longer on a CPU"),
-    "resnet18_imagenette_small_longer": Entry("resnet18_imagenet", "imagenette", IMAGENETTE_CLASSES, 112,
-                                              "imagenette_resnet18_small_longer",
-                                              build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL},
-                                              description="ResNet-18 at width 17 (parameter count of "
-                                                          "lscat_skip_imagenette_small_longer), 112 px, same recipe "
-                                                          "and budget, a third cycle on a CPU"),
+                                       description="ResNet-18 at width 17 (the parameter count of its LScat+skip "
+                                                   "partner), 112 px, same recipe and budget, trained on a CPU"),
 }
 
 
-def further_cycle(previous: str, recipe: str, description: str) -> Entry:
-    """The entry of a further warm-restarted cycle of ``previous``: the same model, data, sizes and
-    build, made by ``recipe`` (a ``warm_cycle`` of core/recipes.py)."""
-    return replace(ENTRIES[previous], recipe=recipe, description=description)
+def longer_run(first: str, suffix: str, how: str) -> None:
+    """Add the entry ``first + suffix``: the model, data, sizes and build of ``first``, made by the
+    recipe named the same way (``core/recipes.py``: a longer schedule or a further warm-restarted
+    cycle), described as ``first`` is, with ``how`` in place of "trained on a CPU"."""
+    e = ENTRIES[first]
+    ENTRIES[first + suffix] = replace(e, recipe=e.recipe + suffix,
+                                      description=e.description.replace("trained on a CPU", how))
 
 
-ENTRIES["lscat_skip_imagenette_small_cycle4"] = further_cycle(
-    "lscat_skip_imagenette_small_longer", "imagenette_lscat_skip_small_cycle4",
-    "LScat+skip, ImageNet configuration at an eighth of the widths, 112 px, a fourth cycle on a CPU")
-ENTRIES["resnet18_imagenette_small_cycle4"] = further_cycle(
-    "resnet18_imagenette_small_longer", "imagenette_resnet18_small_cycle4",
-    "ResNet-18 at width 17 (parameter count of lscat_skip_imagenette_small_cycle4), 112 px, same recipe and "
-    "budget, a fourth cycle on a CPU")
+for _first in ("lscat_skip_cifar10_small", "resnet18_cifar10_small"):
+    longer_run(_first, "_long", "trained longer on a CPU")
+for _first in ("lscat_skip_imagenette_small", "resnet18_imagenette_small"):
+    longer_run(_first, "_long", "trained longer on a CPU")
+    longer_run(_first, "_longer", "a third cycle on a CPU")
+    longer_run(_first, "_cycle4", "a fourth cycle on a CPU")
 
 
 # The weights tried, in order, for a name: the paper's widths first, then interim models trained
