@@ -42,7 +42,6 @@ import os
 import statistics
 import subprocess
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,17 +109,6 @@ window.__pcWatch = (targets, needle, timeout, needInput) => {
 """
 MOVED = ["#picture_translated", "#maps_translated", "#errors", "#phases"]
 ALL = MOVED + ["#picture_original", "#maps_original"]
-
-
-def commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "demo", "app.py", "bench"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return head + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def busy_processes(min_cpu: float = 10.0) -> list[str]:
@@ -356,10 +344,9 @@ def main() -> int:
     args = ap.parse_args()
 
     import gradio
-    import torch
     from playwright.sync_api import sync_playwright
 
-    from core.train import cpu_name
+    from core.provenance import append_jsonl, load_average, measured_on
     from demo.models import DEFAULT, LABELS
 
     lines = []
@@ -373,10 +360,8 @@ def main() -> int:
            "GRADIO_ANALYTICS_ENABLED": "False"}
     if args.threads is not None:
         env["PHASE_COLLAPSE_THREADS"] = str(args.threads)
-    head = {"what": "browser latency", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "commit": commit(), "cores": os.cpu_count(), "cpu": cpu_name(),
-            "load_before": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
-            "gradio": gradio.__version__, "threads": args.threads or "app default", "viewport": "1400x900",
+    head = {"what": "browser latency", **measured_on(paths=("core", "demo", "app.py", "bench")),
+            "gradio": gradio.__version__, "app_threads": args.threads or "app default", "viewport": "1400x900",
             "moves": args.moves, "note": args.note, "busy_processes": busy_processes()}
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -399,7 +384,7 @@ def main() -> int:
             emit({**head, "page_interactive_ms": round(interactive), "page_first_analysis_ms": round(first)})
             shown, opened = DEFAULT, False
             for model in args.models:
-                load0 = [round(x, 2) for x in os.getloadavg()]
+                load0 = load_average()
                 if model != shown:
                     watch(page, f";{model};", ALL, 300, after_input=False)
                     pick_model(page, model, LABELS[model])
@@ -424,14 +409,12 @@ def main() -> int:
                       "upload_kB": stats([u["bytes"] / 1000 for u in uploads]),
                       **{kind: summary(r) if kind not in ("profile", "invariance_view") else r
                          for kind, r in rows.items()},
-                      "load_before": load0, "load_after": [round(x, 2) for x in os.getloadavg()]})
+                      "load_before": load0, "load_after": load_average()})
             browser.close()
     finally:
         stop(proc)
-    if args.out:
-        with args.out.open("a") as f:
-            for d in lines:
-                f.write(json.dumps(d) + "\n")
+    for d in lines:
+        append_jsonl(args.out, d)
     return 0
 
 

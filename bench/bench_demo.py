@@ -31,7 +31,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +123,6 @@ def main() -> int:
     args = ap.parse_args()
 
     import gradio
-    import torch
     from gradio_client import Client, handle_file
 
     port = free_port()
@@ -149,12 +147,10 @@ def main() -> int:
             client.predict(img, 0.25, 0.0, "circular", model, 0, 0, api_name="/analyze")
         # gradio_client's own round trip (it polls for messages every 50 ms), and its CPU cost
         trivial = timed_calls(lambda i: client.predict(0.5, api_name="/relu"), 20, proc.pid)
-        from bench_browser import commit
+        from core.provenance import load_average, measured_on
 
-        out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit(),
-               "cores": os.cpu_count(),
-               "app_threads": args.threads or "default (half the cores)",
-               "load_before": os.getloadavg(), "torch": torch.__version__, "gradio": gradio.__version__,
+        out = {**measured_on(paths=("core", "demo", "app.py", "bench")),
+               "app_threads": args.threads or "default (half the cores)", "gradio": gradio.__version__,
                "startup_http_s": round(t_http, 2), "startup_first_analyze_s": round(t_first, 2),
                "trivial_endpoint_median_ms": trivial["median_ms"],
                "trivial_client_cpu_ms_per_call": trivial["client_cpu_ms_per_call"],
@@ -174,7 +170,7 @@ def main() -> int:
 
                 stats = timed_calls(call, args.updates, proc.pid)
                 print(json.dumps({"model": model, "weights": weights, "endpoint": endpoint, **stats,
-                                  "load_after": os.getloadavg()}),
+                                  "load_after": load_average()}),
                       flush=True)
     finally:
         stop(proc)

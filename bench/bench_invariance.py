@@ -33,10 +33,8 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,17 +42,6 @@ sys.path.insert(0, str(ROOT))
 EXAMPLE = ROOT / "demo" / "examples" / "cat.jpg"
 OUT = ROOT / "docs" / "bench" / "invariance_cpu.jsonl"
 GOALS_S = {"cifar10": 1.0, "imagenette": 3.0}
-
-
-def commit() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def timed(fn, runs: int) -> dict:
@@ -142,30 +129,21 @@ def main() -> int:
     import torch
 
     from core.invariance import default_workers
-    from core.train import cpu_name
+    from core.provenance import append_jsonl, load_average, measured_on
     from demo.models import ModelStore
     from demo.ui import default_threads
 
     torch.set_num_threads(args.threads or default_threads(os.cpu_count()))
-    load_before = os.getloadavg()
+    head = measured_on(paths=("core", "demo", "app.py", "bench"))
     store = ModelStore()
     results = [bench_model(store, key, args.runs, args.boundary, args.workers) for key in args.models]
     entries = list(args.entries) + (["resnet18_cifar10", "resnet18_imagenette"] if args.baselines else [])
     results += [bench_model(EntryStore(name), name, args.runs, args.boundary, args.workers) for name in entries]
-    load_after = os.getloadavg()
-    line = {"bench": "invariance", "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "commit": commit(), "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "gpu": None,
-                                           "platform": platform.platform()},
-            "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "workers": args.workers or default_workers(),
-            "load_before": [round(v, 2) for v in load_before], "load_after": [round(v, 2) for v in load_after],
+    line = {"bench": "invariance", **head, "platform": platform.platform(),
+            "workers": args.workers or default_workers(), "load_after": load_average(),
             "note": args.note, "results": results}
-    text = json.dumps(line, ensure_ascii=False)
-    print(text, flush=True)
-    if args.out != "-":
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.out, "a") as f:
-            f.write(text + "\n")
+    print(json.dumps(line, ensure_ascii=False), flush=True)
+    append_jsonl(None if args.out == "-" else args.out, line)
     return 0
 
 

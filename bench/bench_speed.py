@@ -19,10 +19,8 @@ Each result is printed as a table row and appended as one JSON line to --out.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ import torch.nn.functional as F  # noqa: E402
 from core.filters import standard  # noqa: E402
 from core.models import build_model  # noqa: E402
 from core.nonlinearities import modulus  # noqa: E402
+from core.provenance import append_jsonl, cpu_name, measured_on  # noqa: E402
 from core.wavelet import WaveletTransform  # noqa: E402
 
 
@@ -59,18 +58,11 @@ def timeit(fn, device, warmup: int, iters: int) -> float:
 
 
 def header(args) -> dict:
+    """Where and when (core.provenance.measured_on) and how: device, precision, layout, compilation."""
     dev = torch.device(args.device)
-    info = {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "torch": torch.__version__,
-        "device": (torch.cuda.get_device_name(dev) if dev.type == "cuda"
-                   else f"CPU ({platform.processor() or platform.machine()})"),
-        "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "amp": args.amp, "channels_last": args.channels_last, "compile": args.compile,
-    }
-    return info
+    return {**measured_on(paths=("core", "bench")),
+            "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU ({cpu_name()})",
+            "amp": args.amp, "channels_last": args.channels_last, "compile": args.compile}
 
 
 def train_step_throughput(name: str, size: int, batch: int, args, **build) -> float:
@@ -148,10 +140,7 @@ def main() -> None:
         row = {**head, "kind": kind, "name": name, key: round(value, 2), **extra}
         rows.append(row)
         print(f"| {kind:9s} | {name:45s} | {value:10.2f} {unit:5s} | {json.dumps(extra)}", flush=True)
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
+        append_jsonl(args.out, row)
 
     if "train" not in args.skip:
         ls = train_step_throughput("lscat_skip_cifar10", 32, batch, args)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import train as T  # noqa: E402
+from core.provenance import append_jsonl, load_average  # noqa: E402
 from core.recipes import make_config  # noqa: E402
 
 # Identical for both runs of a pair: the whole test split (not the recipe's 2,000-image slice, whose
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
                    "train_img_s": round(final["train_img_s_median"], 1), "wall_s": final["wall_s"],
                    "cpu": final["env"]["cpu"], "threads": torch.get_num_threads(), "torch": torch.__version__,
                    "commit": final["env"]["commit"], "date": final["env"]["date"],
-                   "load_avg_1min_at_end": round(os.getloadavg()[0], 2), "this_call_s": round(time.time() - t0, 1)}
+                   "load_at_end": load_average(), "this_call_s": round(time.time() - t0, 1)}
             rows.append(row)
             print(f"seed {seed} {'bf16' if bf16 else 'fp32'}: top-1 {100 * row['top1']:.2f}%  "
                   f"{row['train_img_s']:.0f} img/s  {row['wall_s']:.0f} s", flush=True)
@@ -74,10 +74,8 @@ def main(argv=None) -> int:
                "speedup": round(statistics.mean(b["train_img_s"] / a["train_img_s"]
                                                 for a, b in zip(rows[::2], rows[1::2])), 2)}
     print(json.dumps(summary))
-    if args.out:
-        with open(args.out, "a") as f:
-            for r in rows + [summary]:
-                f.write(json.dumps(r) + "\n")
+    for r in rows + [summary]:
+        append_jsonl(args.out, r)
     return 0
 
 

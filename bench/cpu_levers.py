@@ -15,9 +15,7 @@ Header: CPU flags, threads, torch, date, commit, load average. Use an otherwise 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_speed import header, train_step_throughput  # noqa: E402
 
+from core.provenance import append_jsonl  # noqa: E402
 from core.recipes import make_config  # noqa: E402
 
 MODELS = [("cifar10_lscat_skip_small", "lscat_skip_cifar10 at 1/8 width, 32 px"),
@@ -48,7 +47,6 @@ def main() -> int:
     args = p.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     flags = open("/proc/cpuinfo").read() if Path("/proc/cpuinfo").exists() else ""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     for recipe, what in MODELS:
         if args.recipes and recipe not in args.recipes:
             continue
@@ -66,12 +64,10 @@ def main() -> int:
                 img_s = train_step_throughput(cfg["model"], size, batch, a, **cfg["build"])
                 row = {**head, "what": what, "recipe": recipe, "batch": batch, "size": size,
                        "img_per_s": round(img_s, 1), "wall_s": round(time.perf_counter() - t0, 1),
-                       "amx_bf16": "amx_bf16" in flags, "commit": commit.stdout.strip()}
+                       "amx_bf16": "amx_bf16" in flags}
                 print(f"{what:48s} {'compile' if compiled else 'eager  '} {amp:4s}: {img_s:7.1f} img/s "
-                      f"({row['wall_s']:.0f} s incl. warm-up, load {head['load_avg_1min']:.2f})", flush=True)
-                if args.out:
-                    with open(args.out, "a") as f:
-                        f.write(json.dumps(row) + "\n")
+                      f"({row['wall_s']:.0f} s incl. warm-up, load {head['load_before']})", flush=True)
+                append_jsonl(args.out, row)
     return 0
 
 

@@ -17,7 +17,6 @@ import argparse
 import json
 import statistics
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +36,7 @@ def main() -> int:
     from core import pretrained
     from core.analysis import compare_blocks, translate, wavelet_padding
     from core.data import center_square, normalize, to_tensor
+    from core.provenance import append_jsonl, measured_on
     from demo.images import load_image
     from demo.panels import EXAMPLES, example_path
 
@@ -56,8 +56,8 @@ def main() -> int:
     images = [normalize(to_tensor(center_square(load_image(example_path(f), target=size)[0], size)))[None]
               for f, _ in EXAMPLES]
     models = {"trained": trained.requires_grad_(False), "untrained": pretrained.build_untrained(args.weights)}
-    env = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "torch": torch.__version__,
-           "weights": args.weights, "weights_top1": card.get("top1"), "images": [f for f, _ in EXAMPLES]}
+    env = {**measured_on(paths=("core", "bench")), "weights": args.weights, "weights_top1": card.get("top1"),
+           "images": [f for f, _ in EXAMPLES]}
     lines = []
     for mode in args.modes:
         for tau in taus:
@@ -80,10 +80,7 @@ def main() -> int:
                 print(f"{'':8s} {'':{len(str(tau)) + 4}s} {which:9s} modulus " + row("modulus_error_median"))
     for line in lines:
         print(json.dumps(line))
-    if args.out:
-        with open(args.out, "a") as f:
-            for line in lines:
-                f.write(json.dumps(line) + "\n")
+        append_jsonl(args.out, line)
     return 0
 
 

@@ -15,11 +15,7 @@ Writes one JSON line with the machine, torch version, date and commit.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from core import pretrained  # noqa: E402
 from core.analysis import compare_blocks, translate, wavelet_padding  # noqa: E402
 from core.data import normalize, open_dataset, to_tensor  # noqa: E402
+from core.provenance import append_jsonl, load_average, measured_on  # noqa: E402
 
 
 def _fit(p: torch.Tensor, meas: torch.Tensor) -> float:
@@ -64,6 +61,7 @@ def main(argv=None) -> int:
     by_class = [[i for i, t in enumerate(targets) if t == c] for c in range(10)]
     picks = [by_class[n % 10][n // 10] for n in range(args.images)]  # classes in turn
     tau = (0.0, args.tau)
+    head = measured_on(paths=("core", "bench"))
     rows = []
     with wavelet_padding(model, "circular"), torch.inference_mode():
         for i in picks:
@@ -71,19 +69,13 @@ def main(argv=None) -> int:
             _, a = model.forward_intermediates(x, keys=("wavelet", "modulus", "input"))
             _, b = model.forward_intermediates(translate(x, tau, "circular"), keys=("wavelet",))
             rows.append(compare_blocks(a, b, tau))
-    result = {"what": "phase slope", "weights": args.weights, "images": len(picks), "tau": tau, "mode": "circular",
-              "blocks": slopes(rows), "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
-              "cores": os.cpu_count(), "load": os.getloadavg(),
-              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                       text=True).stdout.strip()}
+    result = {"what": "phase slope", **head, "weights": args.weights, "images": len(picks), "tau": tau,
+              "mode": "circular", "blocks": slopes(rows), "load_after": load_average()}
     for b in result["blocks"]:
         print(f"block {b['block']}: measured/(-xi.tau) {b['slope_vs_xi']:.3f}   measured/(-omega_bar.tau) "
               f"{b['slope_vs_local']:.3f}   |omega_bar|/|xi| {b['ratio_local_to_xi']:.3f}")
     print(json.dumps(result))
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_jsonl(args.out, result)
     return 0
 
 

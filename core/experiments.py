@@ -962,12 +962,11 @@ def probe(scale: str, data: str, seeds: list[int], docs: Path, steps: int = 30, 
     <docs>/probe.json. With ``rows`` (labels or slugs), only those rows are timed and added up
     (probe_rows.json)."""
     import os
-    import platform
 
     import torch
 
     from core.cli import write_atomic
-    from core.train import commit
+    from core.provenance import commit, cpu_name
 
     load0 = os.getloadavg()
     t_start = time.time()
@@ -988,7 +987,7 @@ def probe(scale: str, data: str, seeds: list[int], docs: Path, steps: int = 30, 
                                         "note": "training runs shared out over the jobs; layers in one process on "
                                                 "every core (assumed to scale linearly)"},
               "probe_wall_s": round(time.time() - t_start), "threads": threads,
-              "cpu": platform.processor() or platform.machine(), "load_avg_before": [round(x, 2) for x in load0],
+              "cpu": cpu_name(), "load_avg_before": [round(x, 2) for x in load0],
               "load_avg_after": [round(x, 2) for x in os.getloadavg()], "torch": torch.__version__,
               "commit": commit(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "command": command_line(),
@@ -1016,8 +1015,8 @@ def probe_recipe(recipe: str, data: str | None, docs: Path, steps: int = 30, dev
 
     import torch
 
+    from core.provenance import append_jsonl, commit
     from core.recipes import RecipeError, make_config
-    from core.train import commit
 
     if not data:
         raise ExperimentError("probe --recipe needs the recipe's data root: --cifar10 ROOT or --imagenette ROOT")
@@ -1034,9 +1033,7 @@ def probe_recipe(recipe: str, data: str | None, docs: Path, steps: int = 30, dev
           f"{res['cpu_share']:.2f}, load {load0[0]:.2f}); {res['steps_per_epoch']} steps/epoch; run of "
           f"{cfg['epochs']} epochs {res['run_s_cold'] / 3600:.2f} h as measured, "
           f"{res['run_s_cold_idle_est'] / 3600:.2f} h on idle cores", flush=True)
-    docs.mkdir(parents=True, exist_ok=True)
-    with open(docs / "probe_recipes.jsonl", "a") as f:
-        f.write(json.dumps(line) + "\n")
+    append_jsonl(docs / "probe_recipes.jsonl", line)
     return line
 
 

@@ -64,7 +64,6 @@ import json
 import math
 import os
 import shlex
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -78,6 +77,7 @@ from core import data as D
 from core.cli import HelpFormatter, pick_device, save_checkpoint, write_atomic
 from core.distributed import all_reduce_sum, init_from_env, is_dist, rank_world, sync_batchnorm
 from core.evaluate import run_evaluation
+from core.provenance import commit, cpu_name
 from core.recipes import DEFAULTS, RecipeError, list_recipes, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -762,19 +762,6 @@ def warm_caches(model: torch.nn.Module, cfg: dict, dev) -> None:
     model.train()
 
 
-def cpu_name() -> str:
-    """The host CPU's model name (/proc/cpuinfo), else platform's: the machines lent to a session differ."""
-    import platform
-
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
 def environment(device: torch.device, world: int) -> dict:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores visible)"
     return {"device": name, "cpu": cpu_name(), "threads": torch.get_num_threads(), "world_size": world,
@@ -789,19 +776,6 @@ def hardware(env: dict, cfg: dict) -> str:
     where = env["device"] if env["device"].startswith("CPU") else f"{env['device']} x {env['world_size']}"
     threads = f", {env['threads']} torch threads" if "threads" in env else ""
     return f"{env.get('cpu', 'unknown CPU')}, {where}{threads}, {steps}"
-
-
-def commit() -> str:
-    """The git commit of this checkout (+ "-dirty" if files under core/ differ from it), else $PHASE_COLLAPSE_COMMIT."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
-        if head.returncode == 0:
-            dirty = subprocess.run(["git", "status", "--porcelain", "-uno", "--", "core"], cwd=ROOT,
-                                   capture_output=True, text=True, timeout=10).stdout.strip()
-            return head.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return os.environ.get("PHASE_COLLAPSE_COMMIT", "unknown")
 
 
 def rounded_copy(model: torch.nn.Module, half: bool) -> torch.nn.Module:

@@ -23,3 +23,24 @@ def smooth_image():
     noise = torch.complex(torch.randn(64, 64, generator=g, dtype=torch.float64),
                           torch.randn(64, 64, generator=g, dtype=torch.float64))
     return torch.fft.ifft2(noise * amp).real
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through playwright, launched with the browser benchmark's flags (one per
+    test module). Skipped only when chromium is absent and PHASE_COLLAPSE_REQUIRE_BROWSER is unset;
+    with it set (.ci/run sets it whenever it could install chromium), a missing browser fails."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        if os.environ.get("PHASE_COLLAPSE_REQUIRE_BROWSER"):
+            pytest.fail("PHASE_COLLAPSE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_browser
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(chromium), args=bench_browser.ARGS)
+        yield b
+        b.close()

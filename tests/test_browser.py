@@ -7,10 +7,8 @@ Skipped only when chromium is absent and PHASE_COLLAPSE_REQUIRE_BROWSER is unset
 whenever it could install chromium); otherwise a missing browser fails the test."""
 
 import hashlib
-import os
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -20,24 +18,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_browser  # noqa: E402  (the benchmark's in-page instrumentation: the same states it waits for)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = bench_browser.ARGS
 ARTIFACTS = ROOT / "artifacts" / "browser"
 VIEW = {"width": 1400, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("PHASE_COLLAPSE_REQUIRE_BROWSER"):
-            pytest.fail("PHASE_COLLAPSE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

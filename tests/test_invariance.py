@@ -485,21 +485,11 @@ def test_named_endpoints(served, tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_browser_opens_the_invariance_view(served, tmp_path):
-    import os
-    from pathlib import Path
+def test_browser_opens_the_invariance_view(served, browser, tmp_path):
+    from test_browser import bench_browser, plot_data, wait_changed  # bench/ on the path
 
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        if os.environ.get("PHASE_COLLAPSE_REQUIRE_BROWSER"):
-            pytest.fail("PHASE_COLLAPSE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    from test_browser import ARGS, bench_browser, plot_data, wait_changed  # bench/ on the path
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(served)
@@ -519,4 +509,5 @@ def test_browser_opens_the_invariance_view(served, tmp_path):
         page.wait_for_selector("#animation img[src*='.gif']", timeout=120_000)
         page.screenshot(path=str(tmp_path / "invariance.png"), full_page=True)
         assert not errors, errors
-        browser.close()
+    finally:
+        page.close()
