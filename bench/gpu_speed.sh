@@ -4,6 +4,7 @@
 #   here, once:  python3 -m pip download --no-deps --only-binary=:all: -d .whl \
 #                    kymatio==0.3.0 appdirs==1.4.4 configparser==7.2.0
 #                echo /.whl/ >> .git/info/exclude
+#                bash bench/gpu/prepare.sh     (before each session: writes .whl/COMMIT)
 #   device run:  command "bash bench/gpu_speed.sh", carry [".whl"], timeout_s 540
 #
 # Writes every result to $OUT/speed.jsonl (and the console to $OUT/*.txt). About 5-7 minutes on
@@ -12,6 +13,8 @@ set -uo pipefail
 OUT=${OUT:-artifacts/gpu}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
+# the device gets the tree without .git: the commit comes from the file bench/gpu/prepare.sh wrote
+export PHASE_COLLAPSE_COMMIT=${PHASE_COLLAPSE_COMMIT:-$(cat .whl/COMMIT 2>/dev/null || echo unknown)}
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
 fi

@@ -21,6 +21,7 @@ stage() {  # folder, tars...
 stage gpu-cifar cifar10-jpeg.tar.gz
 stage gpu-nette-a imagenette2-160-train-0.tar imagenette2-160-train-1.tar
 stage gpu-nette-b imagenette2-160-train-2.tar imagenette2-160-val.tar
+if [ -d .whl ]; then echo "$commit" > .whl/COMMIT; fi  # bench/gpu_speed.sh carries .whl, not the data
 du -sh .data/gpu-* 
 echo "working tree that travels: $(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1) bytes (+ carry; 64 MiB max)"
 echo "commit recorded: $commit"
