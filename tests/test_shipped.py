@@ -1,6 +1,7 @@
 """The weights shipped in pretrained/: each loads (sha256 checked), its card says how it was made,
 and, where ../shared holds the data, its recorded test accuracy is reproduced by core.evaluate."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -50,6 +51,11 @@ def test_accuracy_in_the_card_is_reproduced(name, tmp_path):
     if tar.startswith("cifar10") and "CIFAR-10, JPEG copy" not in card["data"]:
         pytest.skip("these weights were evaluated on torchvision's CIFAR-10, not on the JPEG copy")
     subprocess.run(["tar", "-xf", str(SHARED / tar), "-C", str(tmp_path), *members], check=True)
-    res = evaluate(name, str(tmp_path / root), shifts=(), workers=0, progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)  # whole test splits: every core (conftest sets 1 for small tensors)
+    try:
+        res = evaluate(name, str(tmp_path / root), shifts=(), workers=0, progress=False)
+    finally:
+        torch.set_num_threads(threads)
     assert res["n"] == card["n_test"] == n
     assert res["top1"] == pytest.approx(card["top1"], abs=2e-4)  # the same images, the same stored weights
