@@ -46,7 +46,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_demo import free_port, stop, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
+from bench_demo import free_port, p90, stop, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -129,8 +129,7 @@ def stats(values: list[float], nd: int = 1) -> dict:
     v = sorted(values)
     if not v:
         return {"n": 0}
-    return {"n": len(v), "median": round(statistics.median(v), nd), "p90": round(v[int(0.9 * (len(v) - 1))], nd),
-            "max": round(v[-1], nd)}
+    return {"n": len(v), "median": round(statistics.median(v), nd), "p90": round(p90(v), nd), "max": round(v[-1], nd)}
 
 
 def fmt(v: float) -> str:

@@ -168,3 +168,10 @@ def test_upload_translate_and_look(page):
     page.wait_for_selector("#numbers :text('predicted_phase_local')", timeout=60_000)
     # the explainer's plotly charts are drawn
     assert plot_data(page, "relu") and plot_data(page, "morlet")
+
+
+def test_p90_is_the_nearest_rank_percentile():
+    assert bench_browser.p90([4, 1, 3, 2]) == 4  # of 4 values: the largest
+    assert bench_browser.p90(list(range(1, 21))) == 18 and bench_browser.p90([7]) == 7
+    assert bench_browser.stats([1, 2])["p90"] == 2 >= bench_browser.stats([1, 2])["median"]
+
