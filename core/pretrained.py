@@ -119,6 +119,7 @@ for _first in ("lscat_skip_imagenette_small", "resnet18_imagenette_small"):
     longer_run(_first, "_long", "trained longer on a CPU")
     longer_run(_first, "_longer", "a third cycle on a CPU")
     longer_run(_first, "_cycle4", "a fourth cycle on a CPU")
+    longer_run(_first, "_cycle5", "a fifth cycle on a CPU")
 
 
 # The weights tried, in order, for a name: the paper's widths first, then interim models trained
