@@ -25,7 +25,9 @@ appended to --out when given):
     from each click on "Compute the stability map" with a new grid half-width (17 x 17 shifts each
     time, so the cost is the default grid's and nothing comes from the cache), to the frame in which
     every heatmap shows the new grid and the per-block curve and its caption are drawn for it, and
-    how much of that the page's main thread was busy (long tasks, >= 50 ms each);
+    where that time goes: how much of it the page's main thread was busy (long tasks, >= 50 ms each),
+    the app's own time for the request (its "invariance view" log line), and the CPU seconds that the
+    app and Chromium's processes used meanwhile (they share the machine's cores);
   * the machine: cores, load average before and after each model, the other processes using the CPU
     (state T: stopped), Chromium, torch, gradio, the commit
     (with "+dirty" when demo/, app.py or bench/ differ from it) and the date.
@@ -39,9 +41,11 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +127,43 @@ def busy_processes(min_cpu: float = 10.0) -> list[str]:
         if float(cpu) >= min_cpu and int(pid) != os.getpid():
             busy.append(f"{pid} {stat} {cpu}% {args[:90]}")
     return busy
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by these processes (all their threads; /proc/PID/stat)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15)
+    return total
+
+
+def chromium_pids() -> list[int]:
+    """The browser's processes (browser, renderers, GPU and utility processes)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if b"chromium" in (d / "cmdline").read_bytes().split(b"\0")[0]:
+                    pids.append(int(d.name))
+            except OSError:
+                pass
+    return pids
+
+
+SERVER_LINE = re.compile(r"invariance view .*: (\d+) ms$")
+
+
+def server_ms(log: Path | None) -> float | None:
+    """The app's last 'invariance view ...: N ms' log line (demo.ui.App.invariance_page): the time it spent
+    between receiving the click's event and returning the outputs."""
+    if log is None or not log.exists():
+        return None
+    hits = [m.group(1) for m in map(SERVER_LINE.search, log.read_text().splitlines()) if m]
+    return float(hits[-1]) if hits else None
 
 
 def stats(values: list[float], nd: int = 1) -> dict:
@@ -299,15 +340,20 @@ STABILITY_DRAWN = """(want) => {
 EXTENTS = [1.75, 2.25, 1.5, 2.5, 1.25, 2.75, 1.0, 3.0]  # each new: 17 x 17 shifts, never a cached grid
 
 
-def stability_maps(page, n: int, opened: bool) -> dict:
+def stability_maps(page, n: int, opened: bool, app_pid: int | None = None, app_log: Path | None = None) -> dict:
     """The invariance view's latency (see the module docstring): opening it (when ``opened`` is False),
-    then ``n`` clicks on its button with a new grid half-width each."""
+    then ``n`` clicks on its button with a new grid half-width each. Per click, where the time goes: the
+    app's own time for the request (its log line), the CPU seconds the app and Chromium used meanwhile."""
     def timed(click, want: float) -> dict:
+        browser = chromium_pids()
+        cpu0 = (cpu_seconds([app_pid] if app_pid else []), cpu_seconds(browser))
         t0 = page.evaluate("() => performance.now()")
         click()
         done = page.wait_for_function(STABILITY_DRAWN, arg=want, polling="raf", timeout=300_000).json_value()
+        cpu1 = (cpu_seconds([app_pid] if app_pid else []), cpu_seconds(browser))
         busy = page.evaluate("(t0) => window.__pcLong.filter(([s]) => s >= t0).reduce((a, [, d]) => a + d, 0)", t0)
-        return {"ms": done["t"] - t0, "maps": done["maps"], "grid": done["size"], "long_ms": busy}
+        return {"ms": done["t"] - t0, "maps": done["maps"], "grid": done["size"], "long_ms": busy,
+                "server_ms": server_ms(app_log), "app_cpu_s": cpu1[0] - cpu0[0], "chromium_cpu_s": cpu1[1] - cpu0[1]}
 
     out = {}
     if not opened:
@@ -321,6 +367,10 @@ def stability_maps(page, n: int, opened: bool) -> dict:
         rows.append(timed(lambda: page.click("#stability_button"), want))
     out["compute"] = stats([r["ms"] for r in rows], 0)
     out["page_long_tasks_ms"] = stats([r["long_ms"] for r in rows], 0)  # of that, the page's main thread busy
+    if rows and all(r["server_ms"] is not None for r in rows):
+        out["server_ms"] = stats([r["server_ms"] for r in rows], 0)  # of that, the app's handler
+    out["app_cpu_s"] = stats([r["app_cpu_s"] for r in rows], 2)  # CPU seconds meanwhile, all threads
+    out["chromium_cpu_s"] = stats([r["chromium_cpu_s"] for r in rows], 2)
     out["maps_shown"] = rows[-1]["maps"] if rows else None
     out["grid"] = f"{rows[-1]['grid']} x {rows[-1]['grid']}" if rows else None
     return out
@@ -362,8 +412,10 @@ def main() -> int:
     head = {"what": "browser latency", **measured_on(paths=("core", "demo", "app.py", "bench")),
             "gradio": gradio.__version__, "app_threads": args.threads or "app default", "viewport": "1400x900",
             "moves": args.moves, "note": args.note, "busy_processes": busy_processes()}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    app_log = Path(tempfile.mkdtemp(prefix="bench_browser_")) / "app.log"  # its INFO lines (server_ms)
+    with app_log.open("wb") as log_file:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=log_file)
     url = f"http://127.0.0.1:{port}/"
     try:
         if not wait_http(url, 180):
@@ -401,7 +453,7 @@ def main() -> int:
                     page.wait_for_timeout(200)
                 rows = moves(page, counter, args.moves)
                 if args.maps:
-                    rows["invariance_view"] = stability_maps(page, args.maps, opened)
+                    rows["invariance_view"] = stability_maps(page, args.maps, opened, proc.pid, app_log)
                     opened = True
                 emit({"what": "browser latency", "model": model, "date": head["date"], "commit": head["commit"],
                       "upload_to_full_update_ms": stats([u["ms"] for u in uploads]),

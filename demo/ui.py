@@ -356,11 +356,15 @@ class App:
         path = (source or {}).get("path")
         if not path:
             return None, NO_IMAGE, None, None, ""
+        t0 = time.perf_counter()
         try:
             fig, text, numbers = self.stability(path, boundary, model, extent, steps, progress)
             curve, caption, _ = self.invariance_curve(path, boundary, model, extent, steps, progress)
         except gr.Error as e:
             return None, f"**{e.title or 'Cannot compute the map'}:** {e.message}", None, None, ""
+        # bench/bench_browser.py reads this line: the server's share of the latency the browser measures
+        log.info("invariance view %s extent=%s steps=%s %s: %.0f ms", model, extent, steps, boundary,
+                 1000 * (time.perf_counter() - t0))
         return fig, text, numbers, curve, caption
 
     def animation_page(self, source, boundary, model, block, orientation, channel, max_shift):

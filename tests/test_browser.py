@@ -175,3 +175,24 @@ def test_p90_is_the_nearest_rank_percentile():
     assert bench_browser.p90(list(range(1, 21))) == 18 and bench_browser.p90([7]) == 7
     assert bench_browser.stats([1, 2])["p90"] == 2 >= bench_browser.stats([1, 2])["median"]
 
+
+
+def test_where_the_invariance_views_time_goes(tmp_path):
+    """The helpers that split the browser's latency: CPU seconds of processes, the app's own time."""
+    import os
+    import time
+
+    before = bench_browser.cpu_seconds([os.getpid()])
+    t = time.process_time()
+    while time.process_time() - t < 0.3:  # 0.3 s of this process's CPU
+        pass
+    assert bench_browser.cpu_seconds([os.getpid()]) - before >= 0.25
+    assert bench_browser.cpu_seconds([2 ** 22 + 7]) == 0.0  # no such process: nothing
+    log = tmp_path / "app.log"
+    assert bench_browser.server_ms(log) is None and bench_browser.server_ms(None) is None
+    log.write_text("2026-12-06 21:00:00,000 demo INFO page lscat_skip_imagenette dx=0 dy=0: 80 ms, 9 outputs\n"
+                   "2026-12-06 21:00:01,000 demo INFO invariance view lscat_skip_imagenette extent=1.75 steps=17 "
+                   "circular: 1934 ms\n"
+                   "2026-12-06 21:00:04,000 demo INFO invariance view lscat_skip_imagenette extent=2.25 steps=17 "
+                   "circular: 2011 ms\n")
+    assert bench_browser.server_ms(log) == 2011.0  # the last request's

@@ -511,3 +511,22 @@ def test_browser_opens_the_invariance_view(served, browser, tmp_path):
         assert not errors, errors
     finally:
         page.close()
+
+
+def test_the_page_logs_the_views_time(weights, caplog):
+    """bench/bench_browser.py splits the browser's latency with this line (server_ms)."""
+    import logging
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import bench_browser
+    from demo.ui import App
+
+    app = App()
+    source = {"path": str(CAT)}
+    with caplog.at_level(logging.INFO, logger="demo"):
+        out = app.invariance_page(source, "circular", "lscat_skip_cifar10", 1.0, 3, progress=None)
+    assert out[0] is not None and "3 × 3 = 9 shifts" in out[1]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("invariance view")]
+    assert len(lines) == 1 and bench_browser.SERVER_LINE.search(lines[0])

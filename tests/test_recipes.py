@@ -21,6 +21,7 @@ PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
     "imagenette_lscat_skip_small_long": "imagenette_resnet18_small_long",
     "imagenette_lscat_skip_small_longer": "imagenette_resnet18_small_longer",
     "imagenette_lscat_skip_small_cycle4": "imagenette_resnet18_small_cycle4",
+    "imagenette_lscat_skip_small_cycle5": "imagenette_resnet18_small_cycle5",
 }
 
 
@@ -84,7 +85,8 @@ def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
                                   "lscat_skip_cifar10_small_long", "lscat_skip_imagenette_small_long",
                                   "resnet18_imagenette_small_long", "lscat_skip_imagenette_small_longer",
                                   "resnet18_imagenette_small_longer", "lscat_skip_imagenette_small_cycle4",
-                                  "resnet18_imagenette_small_cycle4"])
+                                  "resnet18_imagenette_small_cycle4", "lscat_skip_imagenette_small_cycle5",
+                                  "resnet18_imagenette_small_cycle5"])
 def test_new_entries_match_their_recipes(name):
     e = pretrained.ENTRIES[name]
     cfg = make_config(e.recipe)
