@@ -83,6 +83,8 @@ document.addEventListener("keydown", (e) => {
 }, true);
 </script>"""
 NO_IMAGE = "**No image**: drop one in the box above or pick an example."
+COMPUTING_MAP = "**Computing** the prediction at every shift of the grid, then the curve…"
+COMPUTING_GIF = "**Computing** the frames…"
 PROGRESS = gr.Progress()  # the marker gradio looks for in a signature (it passes this object to every call)
 CLEARED_PICTURE = "no image"
 
@@ -350,9 +352,10 @@ class App:
         return self._invariance(invariance.animation_endpoint, image, boundary, model, block, orientation, channel,
                                 max_shift)
 
-    def invariance_page(self, source, boundary, model, extent, steps, progress=PROGRESS):
+    def invariance_page(self, source, boundary, model, extent, steps, progress=None):
         """The page's view (opening the accordion, the button): map, summary, numbers, curve, caption, for the
-        page's image; never raises (the summary says what is wrong)."""
+        page's image; never raises (the summary says what is wrong). No gr.Progress: the page shows a static
+        note instead (``quietly``)."""
         path = (source or {}).get("path")
         if not path:
             return None, NO_IMAGE, None, None, ""
@@ -497,6 +500,7 @@ class App:
                 o.inv_steps = inputs.slider(3, 33, value=17, step=2, label="shifts per axis (odd)",
                                             elem_id="stability_steps")
                 o.inv_button = gr.Button("Compute the stability map", variant="primary", elem_id="stability_button")
+            o.inv_status = gr.Markdown("", elem_id="stability_status")  # "Computing…" while it computes (quietly)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     o.stab_plot = gr.Plot(label="Top-class probability over the shifts", elem_id="stability")
@@ -527,13 +531,11 @@ class App:
     def _wire_invariance(self) -> None:
         o = self.ui
         grid = [o.source, o.boundary, o.model, o.inv_extent, o.inv_steps]
-        gr.on([o.inv_view.expand, o.inv_button.click], self.invariance_page, grid,
-              [o.stab_plot, o.stab_text, o.stab_numbers, o.curve_plot, o.curve_text], trigger_mode="always_last",
-              api_visibility="private", concurrency_limit=1, concurrency_id="invariance")
-        o.anim_button.click(self.animation_page,
-                            [o.source, o.boundary, o.model, o.anim_block, o.orientation, o.channel, o.anim_shift],
-                            [o.anim_image, o.anim_file, o.anim_text], api_visibility="private", concurrency_limit=1,
-                            concurrency_id="invariance")
+        quietly([o.inv_view.expand, o.inv_button.click], self.invariance_page, grid,
+                [o.stab_plot, o.stab_text, o.stab_numbers, o.curve_plot, o.curve_text], o.inv_status, COMPUTING_MAP)
+        quietly([o.anim_button.click], self.animation_page,
+                [o.source, o.boundary, o.model, o.anim_block, o.orientation, o.channel, o.anim_shift],
+                [o.anim_image, o.anim_file, o.anim_text], o.anim_text, COMPUTING_GIF)
         api = [o.image, o.boundary, o.model, o.inv_extent, o.inv_steps]
         gr.on([], self.stability, api, [o.stab_plot, o.stab_text, o.stab_numbers], api_name="stability",
               concurrency_limit=1, concurrency_id="invariance")
@@ -626,3 +628,22 @@ def _api_error(e: Exception, endpoint: str) -> gr.Error:
     log.error("%s failed", endpoint, exc_info=e)
     return gr.Error("Something went wrong while analysing this image; the details are in the server log.",
                     print_exception=False)
+
+
+def quietly(triggers, fn, inputs, outputs, note_at, note: str) -> None:
+    """Wire a page computation that takes seconds so that the browser stays idle while it runs.
+
+    Gradio's status tracker runs a requestAnimationFrame loop on each output of a pending event, whatever
+    ``show_progress`` says, and so makes the browser redraw the whole page at every frame. In the invariance
+    view that took the browser about 2.5 CPU seconds per map, on the 2 cores that a local browser shares
+    with the app (docs/INVARIANCE.md, "Speed"). So: a static ``note`` in ``note_at`` at once (a quick event of
+    its own), ``fn``'s outputs kept in a gr.State (no tracker) while it computes, on the "invariance"
+    queue, one at a time, the last request winning, and then drawn (and the note cleared) in one quick
+    step. ``fn`` never raises (it returns its message instead)."""
+    result = gr.State(None)
+    cleared = [] if note_at in outputs else [note_at]
+    gr.on(triggers, lambda: note, None, note_at, queue=False, show_progress="hidden", api_visibility="private")
+    gr.on(triggers, fn, inputs, result, trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+          concurrency_limit=1, concurrency_id="invariance").then(
+        lambda r: (*r, *[""] * len(cleared)) if r is not None else tuple(gr.skip() for _ in outputs + cleared),
+        result, outputs + cleared, queue=False, show_progress="hidden", api_visibility="private")

@@ -494,6 +494,12 @@ def test_browser_opens_the_invariance_view(served, browser, tmp_path):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(served)
         page.wait_for_selector("#invariance_view", timeout=180_000)
+        # while it computes: a static note (demo.ui.quietly), cleared when the result is drawn
+        page.evaluate("""() => { window.__notes = [];
+            new MutationObserver(() => {
+                const n = document.querySelector('#stability_status');
+                if (n && n.textContent.trim()) window.__notes.push(n.textContent.trim());
+            }).observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
         page.click("#invariance_view button:has-text('Translation invariance'), "
                    "button:has-text('Translation invariance')")  # opening the view computes it
         data = wait_changed(page, lambda pg: plot_data(pg, "stability"), None, timeout=180_000)
@@ -505,6 +511,8 @@ def test_browser_opens_the_invariance_view(served, browser, tmp_path):
         drawn = page.wait_for_function(bench_browser.STABILITY_DRAWN, arg=2.0, timeout=30_000).json_value()
         assert drawn["maps"] == 2 and drawn["size"] == 17
         assert page.evaluate(bench_browser.STABILITY_DRAWN, 1.75) is False
+        assert any(n.startswith("Computing") for n in page.evaluate("window.__notes"))
+        page.wait_for_function("() => !document.querySelector('#stability_status').textContent.trim()", timeout=10_000)
         page.click("#animation_button")
         page.wait_for_selector("#animation img[src*='.gif']", timeout=120_000)
         page.screenshot(path=str(tmp_path / "invariance.png"), full_page=True)
