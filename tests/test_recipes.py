@@ -51,7 +51,9 @@ def test_the_long_cifar_recipe():
     ("imagenette_lscat_skip_small_longer", "imagenette_lscat_skip_small_long", 10),
     ("imagenette_resnet18_small_longer", "imagenette_resnet18_small_long", 10),
     ("imagenette_lscat_skip_small_cycle4", "imagenette_lscat_skip_small_longer", 14),
-    ("imagenette_resnet18_small_cycle4", "imagenette_resnet18_small_longer", 14)])
+    ("imagenette_resnet18_small_cycle4", "imagenette_resnet18_small_longer", 14),
+    ("imagenette_lscat_skip_small_cycle5", "imagenette_lscat_skip_small_cycle4", 12),
+    ("imagenette_resnet18_small_cycle5", "imagenette_resnet18_small_cycle4", 12)])
 def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_name, start_epochs):
     """A further cycle: the first cycle's data, sizes and batch, warm-started from the weights the
     cycle before exported (a shipped entry), with a new seed and a lower peak lr."""
