@@ -529,6 +529,7 @@ def test_the_page_logs_the_views_time(weights, caplog):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import bench_browser
+
     from demo.ui import App
 
     app = App()
