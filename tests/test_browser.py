@@ -176,7 +176,6 @@ def test_p90_is_the_nearest_rank_percentile():
     assert bench_browser.stats([1, 2])["p90"] == 2 >= bench_browser.stats([1, 2])["median"]
 
 
-
 def test_where_the_invariance_views_time_goes(tmp_path):
     """The helpers that split the browser's latency: CPU seconds of processes, the app's own time."""
     import os
