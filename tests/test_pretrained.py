@@ -99,7 +99,8 @@ def test_wrong_architecture(store):
 
 def test_resolve_prefers_the_name_then_its_stand_ins(store):
     d, model, card = store
-    assert P.SOURCES["lscat_skip_imagenette"] == ("lscat_skip_imagenette", "lscat_skip_imagenette_small_cycle5",
+    assert P.SOURCES["lscat_skip_imagenette"] == ("lscat_skip_imagenette", "lscat_skip_imagenette_small_swa",
+                                                  "lscat_skip_imagenette_small_cycle5",
                                                   "lscat_skip_imagenette_small_cycle4",
                                                   "lscat_skip_imagenette_small_longer",
                                                   "lscat_skip_imagenette_small_long", "lscat_skip_imagenette_small")
