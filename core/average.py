@@ -243,6 +243,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    """Errors (unknown average, missing weights or data, sources of different runs) print one
+    ``error:`` line and return 2, as core.train and core.evaluate do."""
     from core.data import DataError
     from core.pretrained import PretrainedError
     from core.train import TrainError
@@ -262,7 +264,7 @@ def main(argv=None) -> int:
                              command=shlex.join(["python", "-m", "core.average", *(argv or sys.argv[1:])]))
     except (AverageError, PretrainedError, TrainError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2
     sc = final["shift_consistency"]["circular"]
     print(f"{args.name} (started {started}): top-1 {100 * final['top1']:.2f} % on {final['n_test']} images "
           f"(with the averaged statistics {100 * final['top1_with_averaged_statistics']:.2f} %), shift consistency "

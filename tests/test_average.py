@@ -100,9 +100,23 @@ def test_make_average_exports_what_it_measured(cycles, tmp_path):
 def test_sources_must_be_one_run_and_errors_are_messages(cycles, tmp_path, capsys):
     with pytest.raises(A.AverageError, match="not all cycles of one run"):
         A.make_average("t_bad", str(cycles), tmp_path / "bad", None, device="cpu", progress=False)
-    assert A.main(["nope", "--data", str(cycles)]) == 1
+    assert A.main(["nope", "--data", str(cycles)]) == 2
     assert "unknown average 'nope'" in capsys.readouterr().err
     assert A.main(["t_swa"]) == 2 and "--data ROOT is needed" in capsys.readouterr().err
-    assert A.main(["t_swa", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 1
+    assert A.main(["t_swa", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert A.main(["--list"]) == 0 and "t_c2 + t_c3" in capsys.readouterr().out
+
+
+def test_paired_comparison_counts_images_and_tests_the_split(cycles, tmp_path, capsys):
+    """bench/paired_top1.py: the exact McNemar p-value, and the per-image counts of two models."""
+    from bench import paired_top1 as B
+
+    assert B.mcnemar_exact(0, 0) == 1.0 and B.mcnemar_exact(5, 5) == 1.0
+    assert B.mcnemar_exact(0, 5) == pytest.approx(2 / 32) and B.mcnemar_exact(7, 1) == pytest.approx(2 * 9 / 256)
+    out = tmp_path / "paired.jsonl"
+    assert B.main(["t_c2", "t_c3", "--data", str(cycles), "--workers", "0", "--out", str(out)]) == 0
+    row = json.loads(out.read_text())
+    assert row["n"] == 40 and row["both_right"] + row["only_a"] + row["only_b"] + row["neither"] == 40
+    assert row["top1_a"] == pytest.approx((row["both_right"] + row["only_a"]) / 40)
+    assert row["top1_a"] == P.read_card("t_c2")["top1"] and "McNemar" in capsys.readouterr().out
