@@ -122,9 +122,10 @@ for _first in ("lscat_skip_imagenette_small", "resnet18_imagenette_small"):
     longer_run(_first, "_cycle5", "a fifth cycle on a CPU")
     # The weights at the ends of cycles 2-5 averaged, statistics recomputed (core.average, SWA): no
     # recipe of its own; its entry names the fifth cycle's, whose data and augmentation the pass uses.
-    ENTRIES[_first + "_swa"] = replace(ENTRIES[_first], recipe=ENTRIES[_first].recipe + "_cycle5",
-                                       description=ENTRIES[_first].description.replace(
-                                           "trained on a CPU", "its CPU-trained cycles 2-5 averaged (SWA)"))
+    ENTRIES[_first + "_swa"] = replace(
+        ENTRIES[_first], recipe=ENTRIES[_first].recipe + "_cycle5",
+        description=ENTRIES[_first].description.replace(
+            "trained on a CPU", "trained on a CPU in five cycles, the last four averaged (SWA)"))
 
 
 # The weights tried, in order, for a name: the paper's widths first, then interim models trained

@@ -102,7 +102,7 @@ def test_new_entries_match_their_recipes(name):
 
 # -- the long-run command lines of docs/TRAINING.md -------------------------------------------
 
-LAUNCH = re.compile(r"^nohup nice -n (\d+) \.venv/bin/python -m (core\.train|core\.experiments) (.*?) "
+LAUNCH = re.compile(r"^nohup nice -n (\d+) \.venv/bin/python -m (core\.train|core\.experiments|core\.average) (.*?) "
                     r"(>>?) (runs/\S+\.log) 2>&1 &$")
 
 
@@ -126,7 +126,8 @@ def launch_lines() -> list[re.Match]:
 def test_documented_long_runs_are_well_formed():
     """Each background line parses as its module's command line, exports its recipe's entry to a
     folder of its own (never straight into pretrained/), logs under runs/, and has a resume line
-    with the same --out, --export and log; none touches the Imagenette LScat run's folder."""
+    with the same --out, --export and log; none touches the Imagenette LScat run's folder. Each
+    average of core.average has its launch line, with its own folders and log."""
     found = launch_lines()
     starts = [m for m in found if m.group(2) == "core.train" and "--resume" not in m.group(3)]
     resumes = {shlex.split(m.group(3))[shlex.split(m.group(3)).index("--out") + 1]: m for m in found
@@ -157,6 +158,13 @@ def test_documented_long_runs_are_well_formed():
     for m in exp:
         a = E.parse_args(shlex.split(m.group(3)))
         assert (a.what, a.scale, a.seeds) == ("all", "laptop", [0, 1, 2]) and a.cifar10
+    from core import average as A
+
+    averages = [(A.parse_args(shlex.split(m.group(3))), m) for m in found if m.group(2) == "core.average"]
+    assert {a.name for a, _ in averages} == set(A.AVERAGES), "a launch line for each average"
+    for a, m in averages:  # its own out, export folder and log; never straight into pretrained/
+        assert a.out == f"runs/average_{a.name}" and a.export_dir == f"runs/export_{a.name}" and a.no_progress
+        assert m.group(4) == ">" and m.group(5) == f"runs/average_{a.name}.log" and a.data == ".data/nette"
 
 
 def test_documented_checks_evaluate_what_the_launch_lines_export():
