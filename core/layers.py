@@ -167,13 +167,22 @@ class ScatteringBlock(nn.Module):
         if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
             return self.proj(self.std(z))
         p, std = self.proj.weight, self.std
+        if any(t.is_inference() for t in (p, std.running_mean, std.running_var)):
+            # Weights created under torch.inference_mode (e.g. a model loaded inside it) have no
+            # version counter to key a cache on: fold them afresh (a small matrix product) every call.
+            return F.conv2d(z, *self._fold(z.dtype))
         key = (p._version, p.data_ptr(), std.running_mean._version, std.running_var._version,
                std.running_mean.data_ptr(), z.dtype, z.device)
         if self._folded is None or self._folded[0] != key:
-            w = self.proj.real_matrix().double() * std.running_scale().double()[None, :]
-            b = -(w @ std.running_mean.double())
-            self._folded = (key, w.to(z.dtype)[:, :, None, None].contiguous(), b.to(z.dtype))
+            self._folded = (key, *self._fold(z.dtype))
         return F.conv2d(z, self._folded[1], self._folded[2])
+
+    def _fold(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """(weight, bias) of the 1x1 conv equal to P(Std(.)) in eval mode, computed in float64."""
+        std = self.std
+        w = self.proj.real_matrix().double() * std.running_scale().double()[None, :]
+        b = -(w @ std.running_mean.double())
+        return w.to(dtype)[:, :, None, None].contiguous(), b.to(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._features(x)[2]

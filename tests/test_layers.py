@@ -231,3 +231,21 @@ def test_inference_folds_std_into_p_and_follows_the_weights():
         block.std.running_mean.add_(1.0)
         assert not torch.allclose(block(x), -unfused, atol=1e-3)
     assert block(x).requires_grad  # with autograd on, Std and P run unfused and differentiably
+
+
+def test_a_block_made_under_inference_mode_runs(tmp_path):
+    """Weights created inside torch.inference_mode (a model built or loaded there) have no version
+    counter; the folded inference path then folds afresh and gives the same output."""
+    torch.manual_seed(0)
+    block = ScatteringBlock(2, 3, filter_set("psi3/2", 4), complex_input=True, skip=True)
+    x = torch.randn(4, 4, 8, 8)
+    block.train()(x)
+    block.eval()
+    with torch.no_grad():
+        expected = block(x)
+    state = block.state_dict()
+    with torch.inference_mode():
+        again = ScatteringBlock(2, 3, filter_set("psi3/2", 4), complex_input=True, skip=True).eval()
+        again.load_state_dict(state)
+        assert again.proj.weight.is_inference()
+        assert torch.allclose(again(x), expected, atol=1e-6)
