@@ -10,8 +10,14 @@ thread, as the demo's invariance view runs each chunk; a batch of 10 is its chun
 ``core.invariance.chunk_size``) on the FFT path and on the spatial path, with the relative difference
 of their outputs (the spatial path's window error, ``core.wavelet``). Also printed: the padded grid
 the FFT path transforms (the input size + 4) and its largest prime factor, since pocketfft is slow on
-sizes with a large one. The model's own path is what ``impl="auto"`` chose; nothing here changes it.
-One JSON line per run (the machine's header from core.provenance, then the blocks).
+sizes with a large one. The model's own path is what ``impl="auto"`` chose.
+
+Per-block times do not add up to the demo's: its invariance view runs chunks on two workers at
+once (``core.invariance.default_workers``), which then share the memory bandwidth. So the end-to-end
+check follows: ``core.invariance.stability_map`` on the demo's default grid (17 x 17 shifts of one
+random image), median of ``--runs``, with the model's own paths and with the faster path of each
+block as measured above, and the largest difference of the map's probabilities between the two.
+One JSON line per run (the machine's header from core.provenance, the blocks, the map).
 """
 
 from __future__ import annotations
@@ -50,6 +56,32 @@ def median_ms(w, x, runs: int) -> float:
         w(x)
         times.append(time.perf_counter() - t)
     return round(1000 * statistics.median(times), 2)
+
+
+def map_check(model, size: int, wavelets, rows, runs: int) -> dict:
+    """The stability map's wall time with the model's own paths and with each block's faster path."""
+    from core.invariance import default_workers, stability_map
+
+    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+
+    def timed():
+        stability_map(model, x)  # warm-up
+        times, result = [], None
+        for _ in range(runs):
+            t = time.perf_counter()
+            result = stability_map(model, x)
+            times.append(time.perf_counter() - t)
+        return round(statistics.median(times), 3), torch.as_tensor(result.probs)
+
+    own = [w.impl for w in wavelets]
+    own_s, own_p = timed()
+    for w, r in zip(wavelets, rows):
+        w.impl = "fft" if r["fft_ms"] <= r["spatial_ms"] else "spatial"
+    fast_s, fast_p = timed()
+    for w, impl in zip(wavelets, own):
+        w.impl = impl
+    return {"grid": "17 x 17", "workers": default_workers(), "own_s": own_s, "faster_per_block_s": fast_s,
+            "max_prob_diff": float(f"{(own_p - fast_p).abs().max().item():.2e}")}
 
 
 @torch.no_grad()
@@ -95,8 +127,11 @@ def main(argv=None) -> int:
     total = {k: round(sum(r[f"{k}_ms"] for r in rows), 1) for k in ("fft", "spatial")}
     best = round(sum(min(r["fft_ms"], r["spatial_ms"]) for r in rows), 1)
     print(f"all blocks: fft {total['fft']} ms, spatial {total['spatial']} ms, the faster path per block {best} ms")
+    the_map = map_check(model, size, [w for w, _ in inputs], rows, args.runs)
+    print(f"stability map (17 x 17, {the_map['workers']} workers): own paths {the_map['own_s']} s, the faster path "
+          f"per block {the_map['faster_per_block_s']} s; largest probability difference {the_map['max_prob_diff']:.1e}")
     line = {"bench": "wavelet paths", **head, "model": name, "batch": args.batch, "runs": args.runs,
-            "blocks": rows, "total_ms": total, "best_per_block_ms": best}
+            "blocks": rows, "total_ms": total, "best_per_block_ms": best, "stability_map": the_map}
     append_jsonl(args.out, line)
     print(json.dumps(line))
     return 0
