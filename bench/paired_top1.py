@@ -8,8 +8,8 @@ the *same* images differ by much less noise than that: only the images on which 
 information. This counts, image by image, the images both get right, only A gets right and only B
 gets right, and gives the exact two-sided McNemar test (a binomial test of the discordant images at
 1/2): the probability of a split at least this uneven if the two models were equally good. Both
-models are evaluated as ``python -m core.evaluate`` evaluates them (each with its card's
-preprocessing, fp32, no shifts). Prints one line and appends it, with CPU, threads, torch, commit,
+models are evaluated by ``core.evaluate.evaluate`` (each with its card's preprocessing, fp32, no
+shifts), which gives each image's result. Prints one line and appends it, with CPU, threads, torch, commit,
 date and load average, to ``--out``.
 """
 
@@ -27,8 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.data import collate_uint8, normalize, open_dataset  # noqa: E402
-from core.evaluate import load_model  # noqa: E402
+from core.evaluate import evaluate  # noqa: E402
 from core.provenance import append_jsonl, measured_on  # noqa: E402
 
 
@@ -41,21 +40,10 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     return min(1.0, 2 * tail)
 
 
-@torch.no_grad()
 def correct(name: str, data: str, split: str | None, workers: int) -> tuple[torch.Tensor, str]:
-    """Per image of the split: did the model's top-1 match the label (bool tensor), and the split."""
-    from torch.utils.data import DataLoader
-
-    model, card, _, pre = load_model(name, None)
-    dataset = card.get("dataset")
-    split = split or ("val" if dataset in ("imagenette", "folder") else "test")
-    ds = open_dataset(dataset, data, split)
-    ds.transform = pre.to_uint8
-    hits = []
-    for x, y in DataLoader(ds, batch_size=250, num_workers=workers, collate_fn=collate_uint8):
-        logits = model(normalize(x.float() / 255, pre.mean, pre.std))
-        hits.append(logits.argmax(1) == y)
-    return torch.cat(hits), split
+    """Per image of the split: did the model's top-1 match the label (core.evaluate.evaluate, no shifts)."""
+    res = evaluate(name, data, split=split, shifts=(), workers=workers, progress=False, per_image=True)
+    return torch.tensor(res["correct"]), res["split"]
 
 
 def main(argv=None) -> int:

@@ -14,8 +14,8 @@ Steps (``make_average``): load the sources (pretrained entries, sha256 verified;
 of the same run, i.e. on the ``init_from`` lineage of the last one); average every floating-point
 tensor of their state dicts (float64, then the model's dtype); recompute the running statistics of
 every normalization layer (BatchNorm2d and the scattering blocks' Std) with one pass over the
-training set in train mode, with the training augmentation, batch size, seed and precision of
-``recipe``, each batch weighted equally (torch.optim.swa_utils.update_bn does the same, but knows
+training set in train mode, with the training augmentation, batch size, seed and precision of the
+entry's recipe (the last cycle's), each batch weighted equally (torch.optim.swa_utils.update_bn does the same, but knows
 only BatchNorm); evaluate the result as training's final evaluation does (fp32, after rounding to the
 exported precision, whole test split, with shift consistency); write ``out/final.json`` and export
 the weights with a model card.
@@ -52,12 +52,11 @@ STATISTICS = (nn.modules.batchnorm._BatchNorm, ComplexStandardization)  # layers
 
 @dataclass(frozen=True)
 class Average:
-    """An averaged model: which shipped weights are averaged, and the recipe whose data, training
-    augmentation, batch size, seed and precision the statistics pass uses (and whose test split
-    evaluates it)."""
+    """An averaged model: which shipped weights are averaged. Its pretrained entry's recipe (the last
+    cycle's) gives the data, training augmentation, batch size, seed and precision of the statistics
+    pass, and the test split that evaluates it."""
 
     sources: tuple[str, ...]
-    recipe: str
 
 
 # The photo model's cycles 2-5 (the cycles that restart from trained weights, SWA's "cyclical" phase;
@@ -67,12 +66,10 @@ class Average:
 AVERAGES: dict[str, Average] = {
     "lscat_skip_imagenette_small_swa": Average(
         ("lscat_skip_imagenette_small_long", "lscat_skip_imagenette_small_longer",
-         "lscat_skip_imagenette_small_cycle4", "lscat_skip_imagenette_small_cycle5"),
-        "imagenette_lscat_skip_small_cycle5"),
+         "lscat_skip_imagenette_small_cycle4", "lscat_skip_imagenette_small_cycle5")),
     "resnet18_imagenette_small_swa": Average(
         ("resnet18_imagenette_small_long", "resnet18_imagenette_small_longer",
-         "resnet18_imagenette_small_cycle4", "resnet18_imagenette_small_cycle5"),
-        "imagenette_resnet18_small_cycle5"),
+         "resnet18_imagenette_small_cycle4", "resnet18_imagenette_small_cycle5")),
 }
 
 
@@ -146,23 +143,21 @@ def make_average(name: str, data: str, out_dir, export_dir=None, device="auto", 
                  command: str | None = None) -> dict:
     """Average ``AVERAGES[name]``'s sources, recompute the statistics, evaluate, write
     ``out_dir/final.json`` and export ``name`` (weights and card) to ``export_dir`` (None: no export).
-    ``command`` is recorded as the command that made it. Returns the final record."""
+    ``command`` is recorded as the command that made it (default: this Python call). Returns the final
+    record."""
     from core import pretrained
     from core.evaluate import run_evaluation
     from core.models import count_parameters
     from core.recipes import make_config
-    from core.train import Data, environment, hardware, rounded_copy
+    from core.train import Data, card_record, environment, rounded_copy
 
     if name not in AVERAGES:
         raise AverageError(f"unknown average {name!r}; defined: {', '.join(AVERAGES)}")
     spec = AVERAGES[name]
     t0 = time.time()
     dev = pick_device(device)
-    cfg = make_config(spec.recipe, data=data, device=str(dev))
     entry = pretrained.ENTRIES[name]
-    if entry.model != cfg["model"] or entry.recipe != spec.recipe:
-        raise AverageError(f"{name}'s pretrained entry ({entry.model}, {entry.recipe}) does not match its "
-                           f"average ({cfg['model']}, {spec.recipe})")
+    cfg = make_config(entry.recipe, data=data, device=str(dev))
     missing = [s for s in spec.sources if s not in pretrained.available()]
     if missing:
         raise AverageError(f"{name} averages {', '.join(spec.sources)}; not in {pretrained.PRETRAINED_DIR}: "
@@ -199,31 +194,27 @@ def make_average(name: str, data: str, out_dir, export_dir=None, device="auto", 
         "top1_with_averaged_statistics": before["top1"],
         "sources": [{"source": s, "sha256": c["sha256"], "recipe_name": c.get("recipe_name"),
                      "epochs": c.get("epochs"), "top1": c.get("top1")} for s, c in cards.items()],
-        "statistics": {"images": n_stats, "passes": 1, "recipe": spec.recipe, "augmentation": cfg["aug"],
+        "statistics": {"images": n_stats, "passes": 1, "recipe": cfg["name"], "augmentation": cfg["aug"],
                        "batch_size": cfg["batch_size"], "seed": cfg["seed"], "epoch": 0,
                        "precision": "bf16 autocast" if cfg["bf16"] else "fp32"},
         "training_epochs": sum(history[n].get("epochs", 0) for n in chain),
         "training_wall_time_s": round(sum(history[n].get("wall_time_s", 0.0) for n in chain), 1),
         "lineage": chain, "wall_s": round(time.time() - t0, 1), "params": count_parameters(model),
         "weights_precision": "fp16" if half else "fp32", "data": data_.description, "env": env,
-        "command": command,
+        "command": command or f"core.average.make_average({name!r}, {data!r}, {str(out_dir)!r}, "
+                              f"{None if export_dir is None else str(export_dir)!r})",
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "final.json", json.dumps(final, indent=2) + "\n")
     if export_dir is not None:
-        card = {"description": entry.description, "recipe_name": spec.recipe, "recipe": cfg,
-                "command": [final["command"]], "data": final["data"], "top1": res["top1"], "top5": res["top5"],
-                "test_loss": res["loss"], "n_test": res["n"],
+        card = {"description": entry.description, **card_record(cfg, final, env), "command": [final["command"]],
                 "metric_note": "weights averaged over the ends of the training cycles, statistics recomputed on "
                                "the training set; fp32 evaluation of the weights as stored",
-                "shift_consistency": res["shift_consistency"],
                 "averaged_from": final["sources"], "statistics": final["statistics"],
                 "top1_with_averaged_statistics": before["top1"],
                 "epochs": final["training_epochs"], "training_wall_time_s": final["training_wall_time_s"],
-                "wall_time_s": final["wall_s"], "lineage": chain, "params": final["params"],
-                "gpu": env["device"], "world_size": 1, "torch": env["torch"], "commit": env["commit"],
-                "date": env["date"], "hardware": hardware(env, cfg)}
+                "wall_time_s": final["wall_s"], "lineage": chain}
         pretrained.save(rounded_copy(model, False).cpu(), name, card, half=half, directory=export_dir)
     return final
 
@@ -250,10 +241,15 @@ def main(argv=None) -> int:
     from core.train import TrainError
 
     args = parse_args(argv)
-    if args.list or not args.name:
+    if args.list:
+        from core.pretrained import ENTRIES
+
         for n, a in AVERAGES.items():
-            print(f"{n}: {' + '.join(a.sources)} (statistics: {a.recipe})")
-        return 0 if args.list else 2
+            print(f"{n}: {' + '.join(a.sources)} (statistics: {ENTRIES[n].recipe})")
+        return 0
+    if not args.name:
+        print(f"error: name the average to make ({', '.join(AVERAGES)}), or pass --list", file=sys.stderr)
+        return 2
     if not args.data:
         print("error: --data ROOT is needed (the training set recomputes the statistics)", file=sys.stderr)
         return 2

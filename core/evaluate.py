@@ -85,12 +85,13 @@ def _logits(model, x01: torch.Tensor, amp: bool, mean=MEAN, std=STD) -> torch.Te
 @torch.no_grad()
 def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODES, seed: int = 0,
                    amp: bool = False, progress: bool = False, total: int | None = None, mean=MEAN,
-                   std=STD) -> dict:
+                   std=STD, per_image: bool = False) -> dict:
     """Top-1 / top-5 / mean loss over ``batches`` of (uint8 (B, 3, H, W), int labels), normalized with
     ``mean`` / ``std`` (on the [0, 1] scale) after any shift, and shift
     consistency for each k in ``shifts`` and each mode. Labels < 0 are ignored (padding). Image i gets
     the same shifts whatever the batching (:class:`ShiftStream`), so training's final evaluation and
-    ``python -m core.evaluate`` agree."""
+    ``python -m core.evaluate`` agree. ``per_image``: also ``correct``, one bool per image in order
+    (whether its top-1 is right), for paired comparisons of two models on the same images."""
     from tqdm import tqdm
 
     device = torch.device(device)
@@ -98,6 +99,7 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
     n = c1 = c5 = 0
     loss = 0.0
     agree = {m: {k: 0 for k in shifts} for m in modes}
+    hits = []
     for xb, yb in tqdm(batches, total=total, disable=not progress, desc="evaluating", unit="batch", leave=False):
         keep = yb >= 0
         x = xb[keep].to(device).float() / 255
@@ -108,6 +110,8 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
         pred = top[:, 0]
         c1 += int((pred == y).sum())
+        if per_image:
+            hits += (pred == y).tolist()
         c5 += int((top == y[:, None]).any(1).sum())
         loss += float(F.cross_entropy(logits, y, reduction="sum"))
         n += len(y)
@@ -119,7 +123,8 @@ def run_evaluation(model, batches, *, device="cpu", shifts=(1, 2, 4), modes=MODE
     if n == 0:
         raise ValueError("no images to evaluate")
     return {"n": n, "top1": c1 / n, "top5": c5 / n, "loss": loss / n,
-            "shift_consistency": {m: {str(k): agree[m][k] / n for k in shifts} for m in modes}}
+            "shift_consistency": {m: {str(k): agree[m][k] / n for k in shifts} for m in modes},
+            **({"correct": hits} if per_image else {})}
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,8 +171,9 @@ def load_model(name: str, weights: str | None) -> tuple[torch.nn.Module, dict, s
 
 def evaluate(model_name: str, data: str, weights: str | None = None, split: str | None = None,
              limit: int | None = None, dataset: str | None = None, batch_size: int = 250, device: str = "auto",
-             shifts=(1, 2, 4), seed: int = 0, workers: int = 4, progress: bool = True) -> dict:
-    """What the CLI prints as its last line, as a dict."""
+             shifts=(1, 2, 4), seed: int = 0, workers: int = 4, progress: bool = True,
+             per_image: bool = False) -> dict:
+    """What the CLI prints as its last line, as a dict (with ``correct`` per image if ``per_image``)."""
     from torch.utils.data import DataLoader, Subset
 
     from core.data import collate_uint8, open_dataset
@@ -191,7 +197,7 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
         ds = Subset(ds, torch.randperm(len(ds), generator=torch.Generator().manual_seed(0))[:limit].tolist())
     loader = DataLoader(ds, batch_size=batch_size, num_workers=workers, collate_fn=collate_uint8)
     res = run_evaluation(model, loader, device=device, shifts=shifts, seed=seed, progress=progress,
-                         total=len(loader), mean=pre.mean, std=pre.std)
+                         total=len(loader), mean=pre.mean, std=pre.std, per_image=per_image)
     return {"model": model_name, "weights": source, "entry": card.get("name"), "data": str(data), "dataset": dataset,
             "split": split, "input_size": pre.size, **res, "seconds": round(time.time() - t0, 2),
             "device": str(device), "torch": torch.__version__}

@@ -121,7 +121,8 @@ for _first in ("lscat_skip_imagenette_small", "resnet18_imagenette_small"):
     longer_run(_first, "_cycle4", "a fourth cycle on a CPU")
     longer_run(_first, "_cycle5", "a fifth cycle on a CPU")
     # The weights at the ends of cycles 2-5 averaged, statistics recomputed (core.average, SWA): no
-    # recipe of its own; its entry names the fifth cycle's, whose data and augmentation the pass uses.
+    # recipe of its own; its entry names the fifth cycle's, whose data and augmentation core.average's
+    # statistics pass uses.
     ENTRIES[_first + "_swa"] = replace(
         ENTRIES[_first], recipe=ENTRIES[_first].recipe + "_cycle5",
         description=ENTRIES[_first].description.replace(

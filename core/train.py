@@ -800,6 +800,17 @@ def check_export(name: str, cfg: dict):
     return entry
 
 
+def card_record(cfg: dict, final: dict, env: dict) -> dict:
+    """What every model card records of how its weights were made and how they measure: the recipe,
+    the data, the final metrics (``final`` as ``finish`` writes it: top1, top5, loss, n_test,
+    shift_consistency, params, data) and where it ran (``env`` from :func:`environment`)."""
+    return {"recipe_name": cfg["name"], "recipe": cfg, "data": final["data"], "top1": final["top1"],
+            "top5": final["top5"], "test_loss": final["loss"], "n_test": final["n_test"],
+            "shift_consistency": final["shift_consistency"], "params": final["params"], "gpu": env["device"],
+            "world_size": env["world_size"], "torch": env["torch"], "commit": env["commit"], "date": env["date"],
+            "hardware": hardware(env, cfg)}
+
+
 def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
     """Write the final weights and their model card (core.pretrained.save)."""
     from core import pretrained
@@ -813,16 +824,11 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
         if cfg["nonlinearity"] is not None:
             build["nonlinearity"] = cfg["nonlinearity"]
         print(f"note: {name} is exported with build {build}, not the entry's {entry.build}", flush=True)
-    card = {"build": build, "input_size": cfg["test_size"],
-            "description": entry.description, "recipe_name": cfg["name"], "recipe": cfg,
-            "command": meta["commands"], "data": final["data"],
-            "top1": final["top1"], "top5": final["top5"], "test_loss": final["loss"], "n_test": final["n_test"],
+    card = {"build": build, "input_size": cfg["test_size"], "description": entry.description,
+            **card_record(cfg, final, meta["env"]), "command": meta["commands"],
             "metric_note": "final epoch's weights (not the best epoch), fp32 evaluation of the weights as stored",
-            "shift_consistency": final["shift_consistency"], "last_epoch": final["last_epoch"],
-            "epochs": final["epochs"], "wall_time_s": final["wall_s"], "train_img_s": final["train_img_s_median"],
-            "params": final["params"], "gpu": meta["env"]["device"], "world_size": meta["env"]["world_size"],
-            "torch": meta["env"]["torch"], "commit": meta["env"]["commit"], "date": meta["env"]["date"]}
-    card["hardware"] = hardware(meta["env"], cfg)
+            "last_epoch": final["last_epoch"], "epochs": final["epochs"], "wall_time_s": final["wall_s"],
+            "train_img_s": final["train_img_s_median"]}
     if meta.get("init_from"):
         card["init_from"] = meta["init_from"]
     pretrained.save(rounded_copy(model, False).cpu(), name, card, half=cfg["export_half"], directory=directory)

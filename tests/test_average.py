@@ -70,8 +70,8 @@ def cycles(tmp_path, monkeypatch):
         start = n
     T.train(T.make_config("t_recipe", data=str(folder), seed=9), tmp_path / "other", progress=False,
             export="t_other", export_dir=tmp_path / "pre")
-    monkeypatch.setitem(A.AVERAGES, "t_swa", A.Average(("t_c2", "t_c3"), "t_recipe"))
-    monkeypatch.setitem(A.AVERAGES, "t_bad", A.Average(("t_other", "t_c3"), "t_recipe"))
+    monkeypatch.setitem(A.AVERAGES, "t_swa", A.Average(("t_c2", "t_c3")))
+    monkeypatch.setitem(A.AVERAGES, "t_bad", A.Average(("t_other", "t_c3")))
     return folder
 
 

@@ -86,6 +86,9 @@ def test_top1_top5_and_padding_labels_ignored():
     xb = torch.cat([x, x[:4]])
     r = E.run_evaluation(m, E.tensor_batches(xb, yb, 8), shifts=())
     assert r["n"] == 20 and r["top1"] == 0.5 and r["top5"] == 1.0
+    assert "correct" not in r
+    each = E.run_evaluation(m, E.tensor_batches(xb, yb, 8), shifts=(), per_image=True)["correct"]
+    assert each == [True] * 10 + [False] * 10  # per image, in order, padding left out
 
 
 @pytest.fixture(scope="module")
