@@ -61,7 +61,7 @@ class EntryStore:
     def __init__(self, name: str):
         import threading
 
-        from core import pretrained
+        from core import weights as pretrained
         from demo.models import DemoModel, freeze
 
         self.name = name
@@ -78,7 +78,7 @@ class EntryStore:
 
 
 def bench_model(store, key: str, runs: int, boundary: str, workers: int | None = None) -> dict:
-    from core.invariance import stability_map
+    from core.analysis.invariance import stability_map
     from demo import invariance
     from demo.pipeline import Pipeline
 
@@ -128,7 +128,7 @@ def main() -> int:
 
     import torch
 
-    from core.invariance import default_workers
+    from core.analysis.invariance import default_workers
     from core.provenance import append_jsonl, load_average, measured_on
     from demo.models import ModelStore
     from demo.ui import default_threads

@@ -21,20 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from core.filters import standard  # noqa: E402
-from core.models import build_model  # noqa: E402
-from core.nonlinearities import modulus  # noqa: E402
-from core.provenance import append_jsonl, cpu_name, measured_on  # noqa: E402
-from core.wavelet import WaveletTransform  # noqa: E402
+from core.models import build_model
+from core.nn.filters import standard
+from core.nn.nonlinearities import modulus
+from core.nn.wavelet import WaveletTransform
+from core.provenance import append_jsonl, cpu_name, measured_on
 
 
 def sync(device: torch.device) -> None:

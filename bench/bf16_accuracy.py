@@ -26,12 +26,11 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core import training as T
+from core.provenance import append_jsonl, load_average
+from core.training.recipes import make_config
 
-from core import train as T  # noqa: E402
-from core.provenance import append_jsonl, load_average  # noqa: E402
-from core.recipes import make_config  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 # Identical for both runs of a pair: the whole test split (not the recipe's 2,000-image slice, whose
 # +-1 point of sampling noise would hide small effects) and one shift size for the final evaluation.

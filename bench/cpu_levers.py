@@ -23,14 +23,11 @@ from types import SimpleNamespace
 
 import torch
 
+from bench.bench_speed import header, train_step_throughput
+from core.provenance import append_jsonl
+from core.training.recipes import make_config
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_speed import header, train_step_throughput  # noqa: E402
-
-from core.provenance import append_jsonl  # noqa: E402
-from core.recipes import make_config  # noqa: E402
 
 MODELS = [("cifar10_lscat_skip_small", "lscat_skip_cifar10 at 1/8 width, 32 px"),
           ("imagenette_lscat_skip_small", "lscat_skip_imagenet at 1/8 width, 96 px crops"),

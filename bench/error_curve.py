@@ -19,8 +19,9 @@ import statistics
 import sys
 from pathlib import Path
 
+from core.models.registry import kind
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
@@ -33,8 +34,9 @@ def main() -> int:
 
     import torch
 
-    from core import pretrained
-    from core.analysis import compare_blocks, translate, wavelet_padding
+    from core import weights as pretrained
+    from core.analysis.phases import compare_blocks, wavelet_padding
+    from core.analysis.shifts import translate
     from core.data import center_square, normalize, to_tensor
     from core.provenance import append_jsonl, measured_on
     from demo.images import load_image
@@ -49,7 +51,7 @@ def main() -> int:
         trained, card = pretrained.load(args.weights)
     except pretrained.PretrainedError as e:
         ap.error(str(e))
-    if not hasattr(trained, "block_info"):
+    if kind(trained) != "scattering":
         ap.error(f"{args.weights} is not a scattering network")
     torch.set_num_threads(1)
     size = pretrained.ENTRIES[args.weights].input_size

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core.provenance import append_jsonl, measured_on
+from core.training.evaluate import evaluate
 
-from core.evaluate import evaluate  # noqa: E402
-from core.provenance import append_jsonl, measured_on  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def mcnemar_exact(only_a: int, only_b: int) -> float:

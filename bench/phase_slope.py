@@ -21,13 +21,13 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core import weights as pretrained
+from core.analysis.phases import compare_blocks, wavelet_padding
+from core.analysis.shifts import translate
+from core.data import normalize, open_dataset, to_tensor
+from core.provenance import append_jsonl, load_average, measured_on
 
-from core import pretrained  # noqa: E402
-from core.analysis import compare_blocks, translate, wavelet_padding  # noqa: E402
-from core.data import normalize, open_dataset, to_tensor  # noqa: E402
-from core.provenance import append_jsonl, load_average, measured_on  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _fit(p: torch.Tensor, meas: torch.Tensor) -> float:

@@ -31,11 +31,10 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core import weights as pretrained
+from core.provenance import append_jsonl, measured_on
 
-from core import pretrained  # noqa: E402
-from core.provenance import append_jsonl, measured_on  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def largest_prime_factor(n: int) -> int:
@@ -60,7 +59,7 @@ def median_ms(w, x, runs: int) -> float:
 
 def map_check(model, size: int, wavelets, rows, runs: int) -> dict:
     """The stability map's wall time with the model's own paths and with each block's faster path."""
-    from core.invariance import default_workers, stability_map
+    from core.analysis.invariance import default_workers, stability_map
 
     x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
 

@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from core.analysis import measured_phase_shift, predicted_phase_shift, relative_error, wavelet_padding
-from core.invariance import DEFAULT_EXTENT, DEFAULT_STEPS, StabilityMap, shift_offsets, stability_map, translate_batch
+from core.analysis.invariance import StabilityMap, stability_map
+from core.analysis.phases import measured_phase_shift, predicted_phase_shift, relative_error, wavelet_padding
+from core.analysis.shifts import DEFAULT_EXTENT, DEFAULT_STEPS, shift_offsets, translate_batch
 from demo import figures, render
 from demo.figures import _r, layout, message
 from demo.models import card_accuracy, offered

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from core import pretrained
+from core import weights as pretrained
 
 log = logging.getLogger("demo")
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core import explain
+from core.analysis import explain
 from core.data import to_tensor
 from core.models import CIFAR10, IMAGENET
 from demo import charts, figures, render

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from core import pretrained
-from core.analysis import block_spectra, compare_blocks, translate, wavelet_padding
+from core import weights as pretrained
+from core.analysis.explain import DilatedBank, channel_ranking, feature_change, network_filters
+from core.analysis.phases import block_spectra, compare_blocks, wavelet_padding
+from core.analysis.shifts import translate
 from core.data import center_square, denormalize, normalize, to_tensor
-from core.explain import DilatedBank, channel_ranking, feature_change, network_filters
 from demo.images import ImageError, load_image
 from demo.inputs import MAX_SHIFT, MODES  # noqa: F401  (re-exported: demo.invariance imports MODES here)
 from demo.models import DemoModel

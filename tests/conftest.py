@@ -1,12 +1,10 @@
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # One intra-op thread: these tests use small tensors, for which thread start-up dominates.
 torch.set_num_threads(1)
@@ -15,7 +13,7 @@ torch.set_num_threads(1)
 @pytest.fixture
 def smooth_image():
     """A smooth random 64x64 image: Gaussian noise with a 1/f^1.5 amplitude spectrum (float64)."""
-    from core.analysis import frequency_grid
+    from core.analysis.shifts import frequency_grid
 
     g = torch.Generator().manual_seed(0)
     wy, wx = frequency_grid(64, 64)
@@ -37,8 +35,7 @@ def browser():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    import bench_browser
+    from bench import bench_browser
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(chromium), args=bench_browser.ARGS)

@@ -7,13 +7,15 @@ import pytest
 import torch
 from torch import nn
 
-from core import average as A
-from core import pretrained as P
-from core import train as T
+from core import training as T
+from core import weights as P
+from core.weights import store as weights_store
 from core.data import CIFAR10_CLASSES
-from core.layers import ComplexStandardization
-from core.recipes import RECIPES
+from core.nn.blocks import ComplexStandardization
+from core.training import average as A
+from core.training.recipes import RECIPES
 from tests.helpers_data import make_folder
+from core.cli import average as average_cli
 
 TINY = {"widths": [4, 4, 4, 4, 4, 4, 4, 4], "input_size": 16}
 RECIPE = dict(RECIPES["cifar10_lscat_skip"], build=TINY, store_size=16, test_size=16, epochs=1, batch_size=8,
@@ -53,16 +55,36 @@ def test_statistics_are_the_mean_over_all_batches():
         A.recompute_statistics(model, [], amp=False, device="cpu")
 
 
+@pytest.fixture(scope="module")
+def trained_cycles(tmp_path_factory):
+    """Trained once for the module (4 tiny runs); each test gets the entries back through ``cycles``."""
+    tmp_path = tmp_path_factory.mktemp("cycles")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield tmp_path, _train_cycles(tmp_path, monkeypatch)
+
+
 @pytest.fixture
-def cycles(tmp_path, monkeypatch):
+def cycles(trained_cycles, monkeypatch):
+    tmp_path, (folder, patches) = trained_cycles
+    monkeypatch.setattr(P.store, "PRETRAINED_DIR", tmp_path / "pre")
+    monkeypatch.setitem(RECIPES, "t_recipe", RECIPE)
+    for n, e in patches.items():
+        monkeypatch.setitem(P.ENTRIES, n, e)
+    return folder
+
+
+def _train_cycles(tmp_path, monkeypatch):
     """Three tiny cycles of one run (c1 -> c2 -> c3, each warm-started from the previous export) and an
     unrelated run (other), as pretrained entries in a temporary pretrained/."""
     folder = make_folder(tmp_path / "data", n_per_class=4, size=16)
-    monkeypatch.setattr(P, "PRETRAINED_DIR", tmp_path / "pre")
+    monkeypatch.setattr(weights_store, "PRETRAINED_DIR", tmp_path / "pre")
     monkeypatch.setitem(RECIPES, "t_recipe", RECIPE)
+    averages = {"t_swa": ("t_c2", "t_c3"), "t_bad": ("t_other", "t_c3")}
     for n in ("t_c1", "t_c2", "t_c3", "t_other", "t_swa", "t_bad"):
         monkeypatch.setitem(P.ENTRIES, n, P.Entry("lscat_skip_cifar10", "cifar10", CIFAR10_CLASSES, 16, "t_recipe",
-                                                  build=TINY, description="tiny, trained on a CPU"))
+                                                  build=TINY, description="tiny, trained on a CPU",
+                                                  average_of=averages.get(n, ())))
+    patches = {n: P.ENTRIES[n] for n in ("t_c1", "t_c2", "t_c3", "t_other", "t_swa", "t_bad")}
     start = None
     for i, n in enumerate(("t_c1", "t_c2", "t_c3")):
         cfg = T.make_config("t_recipe", data=str(folder), seed=i, lr=0.05, init_from=start)
@@ -70,17 +92,15 @@ def cycles(tmp_path, monkeypatch):
         start = n
     T.train(T.make_config("t_recipe", data=str(folder), seed=9), tmp_path / "other", progress=False,
             export="t_other", export_dir=tmp_path / "pre")
-    monkeypatch.setitem(A.AVERAGES, "t_swa", A.Average(("t_c2", "t_c3")))
-    monkeypatch.setitem(A.AVERAGES, "t_bad", A.Average(("t_other", "t_c3")))
-    return folder
+    return folder, patches
 
 
 def test_make_average_exports_what_it_measured(cycles, tmp_path):
-    from core.evaluate import evaluate
+    from core.training.evaluate import evaluate
 
     assert A.lineage("t_c3") == ["t_c1", "t_c2", "t_c3"]
-    final = A.make_average("t_swa", str(cycles), tmp_path / "avg", tmp_path / "pre", device="cpu", progress=False,
-                           command="python -m core.average t_swa")
+    final = A.make_average("t_swa", str(cycles), tmp_path / "avg", P.store.PRETRAINED_DIR, device="cpu", progress=False,
+                           command="python -m core average t_swa")
     assert json.loads((tmp_path / "avg" / "final.json").read_text())["top1"] == final["top1"]
     assert [s["source"] for s in final["sources"]] == ["t_c2", "t_c3"] and final["training_epochs"] == 3
     assert final["statistics"]["images"] == 40  # 5 batches of 8 of the 40 training images
@@ -92,7 +112,7 @@ def test_make_average_exports_what_it_measured(cycles, tmp_path):
         elif v.is_floating_point():
             assert torch.allclose(v, (two[0][k] + two[1][k]) / 2, atol=1e-6), k
     assert card["top1"] == final["top1"] and card["averaged_from"][1]["sha256"] == P.read_card("t_c3")["sha256"]
-    assert card["command"] == ["python -m core.average t_swa"] and card["recipe_name"] == "t_recipe"
+    assert card["command"] == ["python -m core average t_swa"] and card["recipe_name"] == "t_recipe"
     res = evaluate("t_swa", str(cycles), shifts=(), workers=0, progress=False)  # the card's number, re-measured
     assert res["top1"] == card["top1"] and res["n"] == card["n_test"] == 40
 
@@ -100,12 +120,12 @@ def test_make_average_exports_what_it_measured(cycles, tmp_path):
 def test_sources_must_be_one_run_and_errors_are_messages(cycles, tmp_path, capsys):
     with pytest.raises(A.AverageError, match="not all cycles of one run"):
         A.make_average("t_bad", str(cycles), tmp_path / "bad", None, device="cpu", progress=False)
-    assert A.main(["nope", "--data", str(cycles)]) == 2
+    assert average_cli.main(["nope", "--data", str(cycles)]) == 2
     assert "unknown average 'nope'" in capsys.readouterr().err
-    assert A.main(["t_swa"]) == 2 and "--data ROOT is needed" in capsys.readouterr().err
-    assert A.main(["t_swa", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+    assert average_cli.main(["t_swa"]) == 2 and "--data ROOT is needed" in capsys.readouterr().err
+    assert average_cli.main(["t_swa", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert A.main(["--list"]) == 0 and "t_c2 + t_c3" in capsys.readouterr().out
+    assert average_cli.main(["--list"]) == 0 and "t_c2 + t_c3" in capsys.readouterr().out
 
 
 def test_paired_comparison_counts_images_and_tests_the_split(cycles, tmp_path, capsys):

@@ -12,7 +12,7 @@ import pytest
 import torch
 from _demo_support import CAT, make_files
 
-from core import pretrained
+from core import weights as pretrained
 from core.models import build_model
 from demo import models as demo_models
 from demo import panels
@@ -363,7 +363,7 @@ def test_uploads_become_the_page_image_and_empty_the_box(page):
 
 @pytest.fixture()
 def weights_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(1)
     small = build_model("lscat_skip_cifar10", widths=(4,) * 8)
     pretrained.save(small, "lscat_skip_cifar10", {"build": {"widths": [4] * 8}, "top1": 0.5})
@@ -387,7 +387,7 @@ def test_shipped_weights_light_up(weights_dir):
 
 
 def test_interim_weights_stand_in_under_the_same_key(tmp_path, monkeypatch):
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(2)
     model = build_model("lscat_skip_cifar10", widths=pretrained.CIFAR10_SMALL)
     pretrained.save(model, "lscat_skip_cifar10_small", {"top1": 0.7}, half=True)

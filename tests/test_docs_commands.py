@@ -1,4 +1,4 @@
-"""Every ``python -m core.train`` / ``python -m core.evaluate`` command line that README.md and
+"""Every ``python -m core train`` / ``python -m core evaluate`` command line that README.md and
 docs/TRAINING.md document is run here with its flags exactly as written, on tiny data made in a
 temporary folder, so that the documentation cannot rot.
 
@@ -24,16 +24,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import evaluate as E
-from core import pretrained
-from core import train as T
+from core import training as T
+from core import weights as pretrained
 from core.data import IMAGENETTE_WNIDS
-from core.recipes import make_config
+from core.training import evaluate as E
+from core.training.recipes import make_config
 from tests.helpers_data import make_folder
+from core.cli import train as train_cli
+from core.cli import evaluate as evaluate_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "README.md", ROOT / "docs" / "TRAINING.md")
-MODULES = {"core.train": T.main, "core.evaluate": E.main}
+MODULES = {"train": train_cli.main, "evaluate": evaluate_cli.main}
 DATA_PLACEHOLDERS = ("ROOT", "IMAGENET", ".data/cifar10-jpeg", "../shared/data/cifar10-jpeg")
 
 
@@ -70,12 +72,12 @@ def test_the_extraction_finds_the_documented_forms():
     cmds = all_commands()
     by_doc = {doc.name: [c for d, c in cmds if d == doc.name] for doc in DOCS}
     assert len(by_doc["README.md"]) >= 5 and len(by_doc["TRAINING.md"]) >= 10, by_doc
-    assert "python -m core.train --recipe cifar10_lscat_skip --data ROOT --model lscat_cifar10 --nonlinearity cst " \
+    assert "python -m core train --recipe cifar10_lscat_skip --data ROOT --model lscat_cifar10 --nonlinearity cst " \
            "--epochs 15 --seed 1 --set limit_train=10000 --out runs/lscat_cst" in by_doc["TRAINING.md"]
-    assert "python -m core.train --recipe imagenet_lscat_skip --data IMAGENET" in by_doc["README.md"]  # torchrun's
-    assert any(c.startswith("python -m core.evaluate") for c in by_doc["README.md"])
-    assert documented_commands("    x\n    python -m core.train --a \\\n        --b c   # note\n") == \
-        ["python -m core.train --a --b c"]
+    assert "python -m core train --recipe imagenet_lscat_skip --data IMAGENET" in by_doc["README.md"]  # torchrun's
+    assert any(c.startswith("python -m core evaluate") for c in by_doc["README.md"])
+    assert documented_commands("    x\n    python -m core train --a \\\n        --b c   # note\n") == \
+        ["python -m core train --a --b c"]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +96,7 @@ def flag(argv: list[str], name: str) -> str | None:
 
 def tiny_overrides(argv: list[str]) -> list[str]:
     """``--set`` arguments that shrink the run this training command line describes."""
-    cfg = T.config_from_args(T.parse_args(argv))
+    cfg = train_cli.config_from_args(train_cli.parse_args(argv))
     over = {"epochs": 1, "batch_size": 8, "eval_batch_size": 20, "workers": 0, "compile": False, "bf16": False,
             "final_shifts": [1], "check_every": 2}
     if cfg["budget_s"] is not None:
@@ -151,7 +153,7 @@ def run_documented(cmd: str, datasets: dict, work: Path, cwd_of: dict, monkeypat
 
 
 def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "pretrained")
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path / "pretrained")
     work = tmp_path / "work"
     work.mkdir()
     cwd_of: dict = {}
@@ -187,8 +189,8 @@ def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, cap
 
 
 def test_one_documented_command_as_a_module():
-    """`python -m core.train --list-recipes` from the documentation, as a real process."""
-    cmd = next(c for _, c in all_commands() if c.startswith("python -m core.train --list-recipes"))
+    """`python -m core train --list-recipes` from the documentation, as a real process."""
+    cmd = next(c for _, c in all_commands() if c.startswith("python -m core train --list-recipes"))
     done = subprocess.run([sys.executable, *shlex.split(cmd)[1:]], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr

@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from core import evaluate as E
+from core.training import evaluate as E
 from tests.helpers_data import make_folder
+from core.cli import evaluate as evaluate_cli
+from core.data import loaders
 
 
 def test_random_shifts_cover_the_square_without_zero():
@@ -51,10 +53,10 @@ def test_shift_consistency_distinguishes_invariant_models():
     torch.manual_seed(0)
     x = torch.randint(0, 256, (40, 3, 12, 12), dtype=torch.uint8)
     y = torch.randint(0, 10, (40,))
-    inv = E.run_evaluation(MeanColour(), E.tensor_batches(x, y, 16))
+    inv = E.run_evaluation(MeanColour(), loaders.tensor_batches(x, y, 16))
     assert all(v == 1.0 for v in inv["shift_consistency"]["circular"].values())
     assert inv["shift_consistency"]["zero"]["4"] < 1.0  # zeros come in: the mean colour changes
-    cor = E.run_evaluation(Corner(), E.tensor_batches(x, y, 16))
+    cor = E.run_evaluation(Corner(), loaders.tensor_batches(x, y, 16))
     assert max(cor["shift_consistency"]["circular"].values()) < 0.6
     assert set(inv) >= {"n", "top1", "top5", "loss"} and inv["n"] == 40
 
@@ -65,7 +67,7 @@ def test_shifts_do_not_depend_on_the_batching():
     torch.manual_seed(0)
     x = torch.randint(0, 256, (40, 3, 12, 12), dtype=torch.uint8)
     y = torch.randint(0, 10, (40,))
-    runs = [E.run_evaluation(Corner(), E.tensor_batches(x, y, b), shifts=(1, 2)) for b in (40, 16, 7)]
+    runs = [E.run_evaluation(Corner(), loaders.tensor_batches(x, y, b), shifts=(1, 2)) for b in (40, 16, 7)]
     assert runs[0]["shift_consistency"] == runs[1]["shift_consistency"] == runs[2]["shift_consistency"]
     s = E.ShiftStream(2, seed=0)
     t = E.ShiftStream(2, seed=0).take(3000)
@@ -84,18 +86,18 @@ def test_top1_top5_and_padding_labels_ignored():
     y5 = logits.topk(5, 1).indices[:, 4]  # in the top 5, not the top 1
     yb = torch.cat([y[:10], y5[10:], torch.full((4,), -1)])
     xb = torch.cat([x, x[:4]])
-    r = E.run_evaluation(m, E.tensor_batches(xb, yb, 8), shifts=())
+    r = E.run_evaluation(m, loaders.tensor_batches(xb, yb, 8), shifts=())
     assert r["n"] == 20 and r["top1"] == 0.5 and r["top5"] == 1.0
     assert "correct" not in r
-    each = E.run_evaluation(m, E.tensor_batches(xb, yb, 8), shifts=(), per_image=True)["correct"]
+    each = E.run_evaluation(m, loaders.tensor_batches(xb, yb, 8), shifts=(), per_image=True)["correct"]
     assert each == [True] * 10 + [False] * 10  # per image, in order, padding left out
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny trained lscat_skip_cifar10 exported as a pretrained entry, and its data."""
-    from core.recipes import make_config
-    from core.train import train
+    from core.training.loop import train
+    from core.training.recipes import make_config
 
     tmp = tmp_path_factory.mktemp("exported")
     n = torch.get_num_threads()
@@ -113,16 +115,16 @@ def trained(tmp_path_factory):
 
 @pytest.fixture
 def exported(trained, monkeypatch):
-    from core import pretrained
+    from core import weights as pretrained
 
     data, pre, final = trained
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", pre)
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", pre)
     return data, pre / "lscat_skip_cifar10.safetensors", final
 
 
 def test_cli_prints_json_last_line(exported, capsys):
     data, weights, final = exported
-    assert E.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     res = json.loads(out[-1])
     assert out[1].startswith("top-1")
@@ -132,34 +134,34 @@ def test_cli_prints_json_last_line(exported, capsys):
     # the shipped-weights path and training's final evaluation agree (same weights, same preprocessing)
     assert res["top1"] == pytest.approx(final["top1"]) and res["shift_consistency"] == final["shift_consistency"]
     # explicit --weights, --limit and --split val (a synonym of test for this folder)
-    assert E.main(["--model", "lscat_skip_cifar10", "--weights", str(weights), "--data", str(data), "--split", "val",
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--weights", str(weights), "--data", str(data), "--split", "val",
                    "--limit", "7", "--workers", "0", "--no-progress", "--shifts", "1"]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["n"] == 7 and set(res["shift_consistency"]["circular"]) == {"1"}
 
 
 def test_cli_evaluates_a_stand_in_and_says_so(trained, tmp_path, monkeypatch, capsys):
-    """--model lscat_skip_cifar10 with only the interim lscat_skip_cifar10_small shipped: that one is
+    """--model lscat_skip_cifar10 with only the interim lscat_skip_cifar10_small_long shipped: that one is
     evaluated (a note on stderr says so); with nothing shipped, one line naming what was looked for."""
-    from core import pretrained
+    from core import weights as pretrained
 
     data, pre, final = trained
     stand_in = tmp_path / "pre"
     stand_in.mkdir()
     weights = (pre / "lscat_skip_cifar10.safetensors").read_bytes()
-    (stand_in / "lscat_skip_cifar10_small.safetensors").write_bytes(weights)
+    (stand_in / "lscat_skip_cifar10_small_long.safetensors").write_bytes(weights)
     card = json.loads((pre / "lscat_skip_cifar10.json").read_text())
-    (stand_in / "lscat_skip_cifar10_small.json").write_text(json.dumps(dict(card, name="lscat_skip_cifar10_small")))
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", stand_in)
-    assert E.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
+    (stand_in / "lscat_skip_cifar10_small_long.json").write_text(json.dumps(dict(card, name="lscat_skip_cifar10_small_long")))
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", stand_in)
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
     out = capsys.readouterr()
     res = json.loads(out.out.strip().splitlines()[-1])
-    assert "stand-in lscat_skip_cifar10_small" in out.err and res["entry"] == "lscat_skip_cifar10_small"
-    assert res["weights"].endswith("lscat_skip_cifar10_small.safetensors") and res["top1"] == final["top1"]
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "empty")
-    assert E.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 2
+    assert "stand-in lscat_skip_cifar10_small_long" in out.err and res["entry"] == "lscat_skip_cifar10_small_long"
+    assert res["weights"].endswith("lscat_skip_cifar10_small_long.safetensors") and res["top1"] == final["top1"]
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path / "empty")
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "looked for lscat_skip_cifar10, lscat_skip_cifar10_small" in err[0]
+    assert len(err) == 1 and "looked for lscat_skip_cifar10, lscat_skip_cifar10_small_long" in err[0]
     assert "weights present: none" in err[0]
 
 
@@ -175,10 +177,10 @@ def test_cli_errors_are_one_line(exported, tmp_path, capsys):
         ["--model", "resnet18_cifar10", "--weights", str(bare), "--data", str(data), "--dataset", "cifar10"],
     ]
     for argv in cases:
-        assert E.main(argv + ["--workers", "0", "--no-progress"]) == 2, argv
+        assert evaluate_cli.main(argv + ["--workers", "0", "--no-progress"]) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:"), err
     with pytest.raises(SystemExit, match="^0$") as e:
-        E.main(["--help"])
+        evaluate_cli.main(["--help"])
     assert e.value.code == 0 and "--limit" in capsys.readouterr().out
 

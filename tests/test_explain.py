@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core import explain
-from core.analysis import (
+from core.analysis import explain
+from core.analysis.phases import (
     block_spectra,
     compare_blocks,
     measured_phase_shift,
@@ -16,12 +16,12 @@ from core.analysis import (
     predicted_phase_shift,
     relative_error,
     sigma_rms,
-    translate,
     wavelet_padding,
 )
+from core.analysis.shifts import translate
 from core.data import to_tensor
-from core.filters import filter_set, morlet_window
 from core.models import CIFAR10, IMAGENET, build_model
+from core.nn.filters import filter_set, morlet_window
 
 EXAMPLES = "demo/examples"
 
@@ -93,7 +93,7 @@ def test_coefficient_samples_are_circular_filter_values():
     x = _noise(3, 1.0, 32)
     f = explain.texture_filter(0, 2)
     z = explain.coefficient_samples(x, f, 50, seed=5)
-    from core.analysis import circular_filter
+    from core.analysis.phases import circular_filter
 
     full = circular_filter(explain.gray_standardized(x), f).reshape(-1)
     assert all(torch.isclose(v, full).any() for v in z)
@@ -158,7 +158,7 @@ def test_compare_blocks_matches_the_definitions():
 def test_dilated_bank_matches_phase_shift_error(smooth_image):
     """The batched single-wavelet errors equal core.analysis.phase_shift_error filter by filter,
     stay under the bound, and fall with the block's scale (SPEC §8's layer-by-layer story)."""
-    from core.analysis import phase_shift_error
+    from core.analysis.phases import phase_shift_error
 
     layers = explain.network_filters(CIFAR10)
     bank = explain.DilatedBank(layers, 64, 64)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from core.filters import (
+from core.nn.filters import (
     FILTER_SETS,
     TAIL_TOL,
     filter_set,
@@ -74,7 +74,7 @@ def test_centre_frequency_measured_from_fft(name, L):
 
 def test_gabor_peak_is_exactly_xi():
     """Without the zero-mean correction the spectrum peaks exactly at xi (grid chosen to hold it)."""
-    from core.filters import Filter, gabor
+    from core.nn.filters import Filter, gabor
 
     f = Filter(0.8, 3 * math.pi / 4, math.pi / 2, 1.0)  # xi_vec = (0, 3pi/4): 3/8 of the way, on a 16k grid
     a = np.arange(-8, 9)

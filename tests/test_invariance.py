@@ -11,19 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
-from core import pretrained
-from core.analysis import compare_blocks, translate, wavelet_padding
-from core.explain import feature_change
-from core.invariance import (
-    StabilityMap,
-    default_workers,
-    network_kind,
-    shift_grid,
-    shift_offsets,
-    stability_map,
-    translate_batch,
-)
-from core.models import build_model
+from core import weights as pretrained
+from core.analysis.explain import feature_change
+from core.analysis.invariance import StabilityMap, default_workers, stability_map
+from core.analysis.phases import compare_blocks, wavelet_padding
+from core.analysis.shifts import shift_grid, shift_offsets, translate, translate_batch
+from core.models import build_model, kind
 
 CAT = "demo/examples/cat.jpg"
 
@@ -99,7 +92,7 @@ class Recorder(torch.nn.Module):
 def test_map_of_a_circularly_invariant_model_is_flat():
     x = torch.randn(1, 3, 15, 15, generator=torch.Generator().manual_seed(1))
     model = SpectrumModel(3, 15, 15).eval()
-    assert network_kind(model) == "logits"
+    assert kind(model) == "logits"
     sm = stability_map(model, x)
     assert sm.probs.shape == (17, 17) and sm.stable_fraction == 1.0
     lo, hi = sm.prob_range
@@ -244,7 +237,7 @@ def test_resnet_block_errors_are_feature_change():
     model = build_model("resnet18_cifar10").eval().requires_grad_(False)
     x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(6))
     sm = stability_map(model, x, shift_offsets(1.0, 3), "circular")
-    assert network_kind(model) == "features" and sm.measure == "feature" and sm.block_errors.shape == (3, 3, 5)
+    assert kind(model) == "features" and sm.measure == "feature" and sm.block_errors.shape == (3, 3, 5)
     assert sm.block_scales == [1, 1, 2, 4, 8]
     tau = (sm.offsets[0], sm.offsets[2])
     with torch.inference_mode():
@@ -271,7 +264,7 @@ def test_dataclass_properties():
 def weights(tmp_path, monkeypatch):
     """A temporary pretrained directory (core.pretrained.PRETRAINED_DIR, i.e. PHASE_COLLAPSE_PRETRAINED)
     with a tiny LScat+skip CIFAR-10 model; ``weights.resnet()`` adds a ResNet-18 baseline."""
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(0)
     pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
                     {"build": {"widths": [4] * 8}, "top1": 0.5})

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from core.filters import filter_set
-from core.layers import ComplexLinear, ComplexStandardization, PixelNorm, ScatteringBlock, orthonormal_complex
-from core.nonlinearities import ComplexNonlinearity, RealNonlinearity, modulus
+from core.nn.blocks import ComplexLinear, ComplexStandardization, PixelNorm, ScatteringBlock, orthonormal_complex
+from core.nn.filters import filter_set
+from core.nn.nonlinearities import ComplexNonlinearity, RealNonlinearity, modulus
 
 
 def _real_view(z):  # complex (B, C, H, W) -> (B, 2C, H, W) interleaved
@@ -75,7 +75,7 @@ def test_relu_is_abs_plus_soft_threshold(lam):
     """SPEC §1 with the project's own non-linearities: a biased ReLU is half an absolute value with a
     dead zone (the phase collapse) plus half a soft-thresholding (phase preserving):
     relu(x - lam) = (|x| - lam)_+ / 2 + thresh_lam(x) / 2, and (|x| - lam)_+ = |thresh_lam(x)|."""
-    from core.explain import relu_parts
+    from core.analysis.explain import relu_parts
 
     x = torch.linspace(-3, 3, 61).view(1, 1, 1, 61)
     relu, absolute, thresh = (RealNonlinearity(n, 1) for n in ("relu", "abs", "thresh"))
@@ -129,7 +129,7 @@ def test_standardization_variance_is_accurate_far_from_zero(offset):
 
 
 def test_channel_moments_match_float64_and_are_differentiable():
-    from core.distributed import channel_moments
+    from core.nn.distributed import channel_moments
 
     g = torch.Generator().manual_seed(1)
     x = (torch.randn(6, 3, 5, 5, generator=g) + torch.tensor([1e4, -2.5e3, 0.0])[:, None, None]).float()
@@ -145,7 +145,7 @@ def test_channel_moments_match_float64_and_are_differentiable():
 def _moments_worker(rank, world, init_file, x, out):
     import torch.distributed as dist
 
-    from core.distributed import channel_moments
+    from core.nn.distributed import channel_moments
 
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
@@ -156,6 +156,7 @@ def _moments_worker(rank, world, init_file, x, out):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_channel_moments_over_two_gloo_ranks(tmp_path):
     """Two ranks with different means (the between-rank term matters) give the moments of the whole
     batch, with one all-reduce, to float64-reference accuracy at |mean| / std = 1e4."""

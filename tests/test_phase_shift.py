@@ -5,18 +5,17 @@ import math
 import pytest
 import torch
 
-from core.analysis import (
+from core.analysis.phases import (
     compare_blocks,
-    fourier_shift,
     measured_phase_shift,
     phase_shift_error,
     predicted_phase_shift,
-    translate,
     wavelet_padding,
     wrap_phase,
 )
-from core.filters import Filter, filter_set
+from core.analysis.shifts import fourier_shift, translate
 from core.models import build_model
+from core.nn.filters import Filter, filter_set
 
 
 def test_fourier_shift_integer_equals_roll_and_is_invertible():

@@ -5,14 +5,15 @@ import json
 import pytest
 import torch
 
-from core import pretrained as P
+from core import weights as P
+from core.weights import store as weights_store
 
 TINY = {"num_classes": 10, "input_size": 16, "widths": [4] * 8}
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    monkeypatch.setattr(P, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(weights_store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(0)
     from core.models import build_model
 
@@ -99,23 +100,18 @@ def test_wrong_architecture(store):
 
 def test_resolve_prefers_the_name_then_its_stand_ins(store):
     d, model, card = store
-    assert P.SOURCES["lscat_skip_imagenette"] == ("lscat_skip_imagenette", "lscat_skip_imagenette_small_swa",
-                                                  "lscat_skip_imagenette_small_cycle5",
-                                                  "lscat_skip_imagenette_small_cycle4",
-                                                  "lscat_skip_imagenette_small_longer",
-                                                  "lscat_skip_imagenette_small_long", "lscat_skip_imagenette_small")
-    assert P.sources("resnet18_cifar10") == ("resnet18_cifar10", "resnet18_cifar10_small_long",
-                                             "resnet18_cifar10_small")
+    assert P.SOURCES["lscat_skip_imagenette"] == ("lscat_skip_imagenette", "lscat_skip_imagenette_small_swa")
+    assert P.sources("resnet18_cifar10") == ("resnet18_cifar10", "resnet18_cifar10_small_long")
     assert P.sources("lscat_skip_imagenette_small") == ("lscat_skip_imagenette_small",)  # an entry without stand-ins
     assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10"
     assert P.resolve("lscat_skip_imagenette") is None and P.resolve("resnet18_cifar10") is None
-    P.save(model, "lscat_skip_cifar10_small", {"build": TINY, "top1": 0.25})
+    P.save(model, "lscat_skip_cifar10_small_long", {"build": TINY, "top1": 0.25})
     assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10"  # the paper's widths first
     for f in ("lscat_skip_cifar10.safetensors", "lscat_skip_cifar10.json"):
         (d / f).unlink()
-    assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10_small"
+    assert P.resolve("lscat_skip_cifar10") == "lscat_skip_cifar10_small_long"
     loaded, small_card = P.load(P.resolve("lscat_skip_cifar10"))
-    assert small_card["name"] == "lscat_skip_cifar10_small" and small_card["top1"] == 0.25
+    assert small_card["name"] == "lscat_skip_cifar10_small_long" and small_card["top1"] == 0.25
 
 
 def test_entry_transforms(store):
@@ -169,7 +165,7 @@ def test_every_stand_in_is_an_entry_of_the_same_model_and_data():
     """The stand-ins of each name (SOURCES) build the same architecture family for the same data and
     classes, and each scattering model's CPU stand-ins have ResNet-18 partners trained with the same
     recipe but for the model (same data, input size, epochs)."""
-    from core.recipes import make_config
+    from core.training.recipes import make_config
 
     for name, chain in P.SOURCES.items():
         assert chain[0] == name and len(set(chain)) == len(chain)
@@ -193,16 +189,16 @@ def test_every_stand_in_is_an_entry_of_the_same_model_and_data():
 def test_small_resnet_round_trip_and_stand_in(tmp_path, monkeypatch):
     from PIL import Image
 
-    monkeypatch.setattr(P, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(weights_store, "PRETRAINED_DIR", tmp_path)
     assert P.resolve("resnet18_imagenette") is None
     torch.manual_seed(0)
-    model = P.build_untrained("resnet18_imagenette_small")
+    model = P.build_untrained("resnet18_imagenette_small_swa")
     assert model.width == 17 and model.fc.out_features == 10
-    P.save(model, "resnet18_imagenette_small", {"top1": 0.5}, half=True)
-    assert P.resolve("resnet18_imagenette") == "resnet18_imagenette_small"
+    P.save(model, "resnet18_imagenette_small_swa", {"top1": 0.5}, half=True)
+    assert P.resolve("resnet18_imagenette") == "resnet18_imagenette_small_swa"
     loaded, card = P.load(P.resolve("resnet18_imagenette"))
     assert card["build"] == {"num_classes": 10, "width": 17} and card["input_size"] == 112
-    x = P.ENTRIES["resnet18_imagenette_small"].transforms(card)(Image.new("RGB", (160, 160), (200, 30, 90)))
+    x = P.ENTRIES["resnet18_imagenette_small_swa"].transforms(card)(Image.new("RGB", (160, 160), (200, 30, 90)))
     assert x.shape == (3, 112, 112)
     with torch.no_grad():
         assert torch.allclose(loaded(x[None]), model(x[None]), atol=2e-2)  # fp16-rounded weights

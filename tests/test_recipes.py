@@ -8,18 +8,20 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import pretrained
-from core import train as T
+from core import training as T
+from core import weights as pretrained
 from core.models import build_model, count_parameters
-from core.recipes import RECIPES, make_config
+from core.training.recipes import RECIPES, make_config
+from core.training import model as training_model
+from core.cli import train as train_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
     "cifar10_lscat_skip_small": "cifar10_resnet18_small",
     "cifar10_lscat_skip_small_long": "cifar10_resnet18_small_long",
     "imagenette_lscat_skip_small": "imagenette_resnet18_small",
-    "imagenette_lscat_skip_small_long": "imagenette_resnet18_small_long",
-    "imagenette_lscat_skip_small_longer": "imagenette_resnet18_small_longer",
+    "imagenette_lscat_skip_small_cycle2": "imagenette_resnet18_small_cycle2",
+    "imagenette_lscat_skip_small_cycle3": "imagenette_resnet18_small_cycle3",
     "imagenette_lscat_skip_small_cycle4": "imagenette_resnet18_small_cycle4",
     "imagenette_lscat_skip_small_cycle5": "imagenette_resnet18_small_cycle5",
 }
@@ -46,12 +48,12 @@ def test_the_long_cifar_recipe():
 
 
 @pytest.mark.parametrize("long_name,short_name,start_epochs", [
-    ("imagenette_lscat_skip_small_long", "imagenette_lscat_skip_small", 24),
-    ("imagenette_resnet18_small_long", "imagenette_resnet18_small", 24),
-    ("imagenette_lscat_skip_small_longer", "imagenette_lscat_skip_small_long", 10),
-    ("imagenette_resnet18_small_longer", "imagenette_resnet18_small_long", 10),
-    ("imagenette_lscat_skip_small_cycle4", "imagenette_lscat_skip_small_longer", 14),
-    ("imagenette_resnet18_small_cycle4", "imagenette_resnet18_small_longer", 14),
+    ("imagenette_lscat_skip_small_cycle2", "imagenette_lscat_skip_small", 24),
+    ("imagenette_resnet18_small_cycle2", "imagenette_resnet18_small", 24),
+    ("imagenette_lscat_skip_small_cycle3", "imagenette_lscat_skip_small_cycle2", 10),
+    ("imagenette_resnet18_small_cycle3", "imagenette_resnet18_small_cycle2", 10),
+    ("imagenette_lscat_skip_small_cycle4", "imagenette_lscat_skip_small_cycle3", 14),
+    ("imagenette_resnet18_small_cycle4", "imagenette_resnet18_small_cycle3", 14),
     ("imagenette_lscat_skip_small_cycle5", "imagenette_lscat_skip_small_cycle4", 12),
     ("imagenette_resnet18_small_cycle5", "imagenette_resnet18_small_cycle4", 12)])
 def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_name, start_epochs):
@@ -61,21 +63,16 @@ def test_the_longer_photo_recipes_continue_the_shipped_weights(long_name, short_
     first = make_config(re.sub(r"_small_.*", "_small", short_name))
     assert {k for k in first if first[k] != long[k]} == {"name", "init_from", "seed", "epochs", "lr", "warmup_epochs"}
     start = pretrained.ENTRIES[long["init_from"]]
-    assert start.recipe == short_name and long["init_from"] in pretrained.available()
+    assert start.recipe == short_name and start.model == long["model"]
     assert long["lr"] < short["lr"] and long["seed"] != short["seed"]
-    start_record = T.warm_start(T.build(long, 10), long)  # the shipped file, named as in the repository
-    assert start_record["file"] == f"pretrained/{long['init_from']}.safetensors"
-    assert start_record["epochs"] == start_epochs
-    # the continued entry sits just before the one it continues, in the same demo slot
-    cont = next(n for n, e in pretrained.ENTRIES.items() if e.recipe == long_name)
-    slot = next(s for s, names in pretrained.SOURCES.items() if long["init_from"] in names)
-    names = pretrained.sources(slot)
-    assert names.index(long["init_from"]) == names.index(cont) + 1
+    # the cycle is declared once: its entry is the one whose recipe it is, named by its cycle number
+    cont = next(n for n, e in pretrained.ENTRIES.items() if e.recipe == long_name and not e.average_of)
+    assert re.search(r"_cycle\d$", cont) and long_name.endswith(cont[-len("_cycle2"):])
 
 
 def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
     cfg = make_config("imagenette_resnet18_small")
-    m = T.build(cfg, 10)
+    m = training_model.build(cfg, 10)
     assert m.width == 17 and count_parameters(m) == 793_655
     assert cfg["aug"]["size"] == 96 and cfg["test_size"] == cfg["store_size"] == 112
     with torch.no_grad():
@@ -84,9 +81,9 @@ def test_imagenette_resnet_runs_at_its_train_and_test_sizes():
 
 
 @pytest.mark.parametrize("name", ["resnet18_cifar10_small", "resnet18_cifar10_small_long", "resnet18_imagenette_small",
-                                  "lscat_skip_cifar10_small_long", "lscat_skip_imagenette_small_long",
-                                  "resnet18_imagenette_small_long", "lscat_skip_imagenette_small_longer",
-                                  "resnet18_imagenette_small_longer", "lscat_skip_imagenette_small_cycle4",
+                                  "lscat_skip_cifar10_small_long", "lscat_skip_imagenette_small_cycle2",
+                                  "resnet18_imagenette_small_cycle2", "lscat_skip_imagenette_small_cycle3",
+                                  "resnet18_imagenette_small_cycle3", "lscat_skip_imagenette_small_cycle4",
                                   "resnet18_imagenette_small_cycle4", "lscat_skip_imagenette_small_cycle5",
                                   "resnet18_imagenette_small_cycle5"])
 def test_new_entries_match_their_recipes(name):
@@ -97,7 +94,7 @@ def test_new_entries_match_their_recipes(name):
     assert {**cfg["build"], "num_classes": 10} == {**as_json, "num_classes": 10}
     untrained = pretrained.build_untrained(name)
     assert [v.shape for v in untrained.state_dict().values()] == \
-        [v.shape for v in T.build(cfg, 10).state_dict().values()]
+        [v.shape for v in training_model.build(cfg, 10).state_dict().values()]
 
 
 # -- the long-run command lines of docs/TRAINING.md -------------------------------------------
@@ -135,8 +132,8 @@ def test_documented_long_runs_are_well_formed():
     recipes = set()
     for m in starts:
         argv = shlex.split(m.group(3))
-        args = T.parse_args(argv)
-        cfg = T.config_from_args(args)
+        args = train_cli.parse_args(argv)
+        cfg = train_cli.config_from_args(args)
         assert int(m.group(1)) >= 5 and m.group(4) == ">" and args.no_progress
         assert args.out == f"runs/{args.recipe}" and args.out != "runs/imagenette_lscat_skip_small"
         entry = pretrained.ENTRIES[args.export]
@@ -144,12 +141,12 @@ def test_documented_long_runs_are_well_formed():
         assert args.export_dir and args.export_dir.startswith("runs/export_")
         assert m.group(5) == f"runs/{args.recipe}.log"
         r = resumes[args.out]
-        rargs = T.parse_args(shlex.split(r.group(3)))
+        rargs = train_cli.parse_args(shlex.split(r.group(3)))
         assert (rargs.export, rargs.export_dir, rargs.no_progress) == (args.export, args.export_dir, True)
         assert r.group(4) == ">>" and r.group(5) == m.group(5)
         recipes.add(args.recipe)
     assert {"imagenette_resnet18_small", "cifar10_lscat_skip_small_long", "cifar10_resnet18_small_long",
-            "imagenette_lscat_skip_small_long", "imagenette_resnet18_small_long"} <= recipes
+            "imagenette_lscat_skip_small_cycle2", "imagenette_resnet18_small_cycle2"} <= recipes
     assert recipes <= set(RECIPES)
     exp = [m for m in found if m.group(2) == "core.experiments"]
     assert exp, "the laptop tables' launch line"
@@ -158,7 +155,7 @@ def test_documented_long_runs_are_well_formed():
     for m in exp:
         a = E.parse_args(shlex.split(m.group(3)))
         assert (a.what, a.scale, a.seeds) == ("all", "laptop", [0, 1, 2]) and a.cifar10
-    from core import average as A
+    from core.training import average as A
 
     averages = [(A.parse_args(shlex.split(m.group(3))), m) for m in found if m.group(2) == "core.average"]
     assert {a.name for a, _ in averages} == set(A.AVERAGES), "a launch line for each average"
@@ -172,7 +169,7 @@ def test_documented_checks_evaluate_what_the_launch_lines_export():
     exports = set()
     for m in launch_lines():
         if m.group(2) == "core.train" and "--resume" not in m.group(3):
-            a = T.parse_args(shlex.split(m.group(3)))
+            a = train_cli.parse_args(shlex.split(m.group(3)))
             exports.add(f"{a.export_dir}/{a.export}.safetensors")
     checks = re.findall(r"^\s*\.venv/bin/python -m core\.evaluate (.*)$", text, flags=re.M)
     assert len(checks) >= 2

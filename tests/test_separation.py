@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
+from core.analysis.separation import ClassStatistics, separation_by_block
 from core.models import build_model
-from core.separation import ClassStatistics, separation_by_block
 
 
 def test_class_statistics_match_direct_computation():

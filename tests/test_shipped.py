@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import pretrained
+from core import weights as pretrained
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHIPPED = pretrained.available()
@@ -45,7 +45,7 @@ def test_accuracy_in_the_card_is_reproduced(name, tmp_path):
     tar, members, root, n = DATA[pretrained.ENTRIES[name].dataset]
     if not (SHARED / tar).is_file():
         pytest.skip("../shared/data is not here")
-    from core.evaluate import evaluate
+    from core.training.evaluate import evaluate
 
     card = pretrained.read_card(name)
     if tar.startswith("cifar10") and "CIFAR-10, JPEG copy" not in card["data"]:

@@ -7,9 +7,16 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from core import train as T
-from core.recipes import RECIPES, RecipeError, make_config
+from core import training as T
+from core.training.recipes import RECIPES, RecipeError, make_config
 from tests.helpers_data import make_folder
+from core.training import state as training_state
+from core import provenance
+from core.training import checkpoint
+from core.cli import train as train_cli
+from core.training import export
+from core.training import loop
+from core.training import setup as training_setup
 
 TINY = {"widths": [4, 4, 4, 4, 4, 4, 4, 4], "input_size": 16}
 
@@ -47,11 +54,11 @@ def test_recipes_are_valid_and_checked():
 
 def test_lr_schedule():
     cfg = make_config("cifar10_lscat_skip", lr=1.0)
-    lrs = [T.lr_at(s, 100, 10, cfg) for s in range(100)]
+    lrs = [training_state.lr_at(s, 100, 10, cfg) for s in range(100)]
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert lrs[10] == pytest.approx(1.0) and lrs[55] == pytest.approx(0.5) and lrs[-1] == pytest.approx(1 / 90)
     cos = make_config("cifar10_lscat_skip", lr=1.0, schedule="cosine")
-    assert T.lr_at(55, 100, 10, cos) == pytest.approx(0.5)
+    assert training_state.lr_at(55, 100, 10, cos) == pytest.approx(0.5)
 
 
 def test_resume_equals_uninterrupted(folder, tmp_path):
@@ -79,7 +86,7 @@ def test_resume_equals_uninterrupted(folder, tmp_path):
 
 def _interrupt_at(monkeypatch, call: int):
     """Make the ``call``-th optimizer step raise KeyboardInterrupt (as Ctrl-C, or a killed job, would)."""
-    real, n = T.train_step, {"calls": 0}
+    real, n = loop.train_step, {"calls": 0}
 
     def step(*args, **kw):
         n["calls"] += 1
@@ -87,8 +94,8 @@ def _interrupt_at(monkeypatch, call: int):
             raise KeyboardInterrupt(f"injected before step {call}")
         return real(*args, **kw)
 
-    monkeypatch.setattr(T, "train_step", step)
-    return lambda: monkeypatch.setattr(T, "train_step", real)
+    monkeypatch.setattr(loop, "train_step", step)
+    return lambda: monkeypatch.setattr(loop, "train_step", real)
 
 
 def _same_run(a_dir, b_dir):
@@ -118,7 +125,7 @@ def test_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path, monkeypatch, int
     with pytest.raises(KeyboardInterrupt, match=f"injected before step {interrupt}"):
         T.train(cfg, tmp_path / "b", progress=False)
     undo()
-    ck = T.load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    ck = checkpoint.load_checkpoint(tmp_path / "b" / "checkpoint.pt")
     assert ck["format"] == 2 and (ck["epoch"], ck["batch"]) == position and ck["step"] == interrupt - 2
     assert ck["meter"].shape == (1, 3) and ck["meter"][0, 2] == 8 * position[1]  # images seen in the epoch
     assert ck["meter"][0, 0] > 0 and ck["epoch_train_s"] > 0
@@ -148,17 +155,17 @@ def test_epoch_end_checkpoint_of_format_1_resumes(folder, tmp_path):
 
 def test_nan_stops_and_keeps_last_good_checkpoint(folder, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = T.compute_loss
+    real = training_state.compute_loss
 
     def poisoned(logits, y, ls):
         calls["n"] += 1
         loss = real(logits, y, ls)
         return loss * float("nan") if calls["n"] > 6 else loss  # 5 steps per epoch: NaN in epoch 2
 
-    monkeypatch.setattr(T, "compute_loss", poisoned)
+    monkeypatch.setattr(loop, "compute_loss", poisoned)
     with pytest.raises(T.TrainingDiverged, match="epoch 2.*last good checkpoint"):
         T.train(tiny(folder, epochs=3), tmp_path / "r", progress=False)
-    ck = T.load_checkpoint(tmp_path / "r" / "checkpoint.pt")
+    ck = checkpoint.load_checkpoint(tmp_path / "r" / "checkpoint.pt")
     assert ck["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in ck["model"].values() if v.is_floating_point())
     assert len((tmp_path / "r" / "log.jsonl").read_text().splitlines()) == 1
@@ -170,19 +177,19 @@ def test_corrupt_checkpoint_and_cli_errors(folder, tmp_path, capsys):
     (out / "checkpoint.pt").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(T.TrainError, match="corrupt"):
         T.train(None, out, progress=False)
-    assert T.main(["--resume", "--out", str(out)]) == 2
+    assert train_cli.main(["--resume", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "corrupt" in err[0]
-    assert T.main(["--recipe", "cifar10_lscat_skip", "--data", str(tmp_path / "missing"), "--out",
+    assert train_cli.main(["--recipe", "cifar10_lscat_skip", "--data", str(tmp_path / "missing"), "--out",
                    str(tmp_path / "m")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert T.main(["--recipe", "nope"]) == 2
-    assert T.main(["--recipe", "cifar10_lscat_skip", "--set", "nonsense=1"]) == 2
-    assert T.main(["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(tmp_path / "n"),
+    assert train_cli.main(["--recipe", "nope"]) == 2
+    assert train_cli.main(["--recipe", "cifar10_lscat_skip", "--set", "nonsense=1"]) == 2
+    assert train_cli.main(["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(tmp_path / "n"),
                    "--nonlinearity", "relu", "--no-progress", "--set", "batch_size=8"]) == 2
     assert "cannot build" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="^0$") as e:
-        T.main(["--help"])
+        train_cli.main(["--help"])
     assert e.value.code == 0 and "--budget-s" in capsys.readouterr().out
 
 
@@ -193,25 +200,26 @@ def test_bad_export_name_fails_before_training(folder, tmp_path, capsys):
         with pytest.raises(T.TrainError, match=msg):
             T.train(tiny(folder), tmp_path / name, progress=False, export=name, export_dir=tmp_path / "exp")
         assert not (tmp_path / name / "checkpoint.pt").exists() and not (tmp_path / "exp").exists()
-    assert T.main(["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(tmp_path / "cli"),
+    assert train_cli.main(["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(tmp_path / "cli"),
                    "--no-progress", "--export", "nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: --export 'nope': not a pretrained entry")
     assert not (tmp_path / "cli" / "checkpoint.pt").exists()
 
 
+@pytest.mark.slow
 def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
-    from core import pretrained
+    from core import weights as pretrained
 
     out, exp = tmp_path / "run", tmp_path / "pre"
     argv = ["--recipe", "cifar10_lscat_skip", "--data", str(folder), "--out", str(out), "--budget-s", "4",
             "--no-progress", "--export", "lscat_skip_cifar10", "--export-dir", str(exp), "--set", "compile=false",
             "--set", "bf16=false", "--set", "batch_size=8", "--set", "eval_batch_size=16", "--set", "final_shifts=[1]",
             "--set", "store_size=16", "--set", "test_size=16", "--set", 'build={"widths": [4,4,4,4,4,4,4,4]}']
-    assert T.main(argv + ["--epochs", "1", "--show"]) == 0
+    assert train_cli.main(argv + ["--epochs", "1", "--show"]) == 0
     assert json.loads(capsys.readouterr().out)["epochs"] == 1
     argv += ["--set", "epochs=1000"]  # the budget wins; one epoch here takes well under a second
-    assert T.main(argv) == 0
+    assert train_cli.main(argv) == 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["epochs_from_budget"] and 1 <= cfg["epochs"] < 1000 and last["epochs"] == cfg["epochs"]
@@ -222,18 +230,18 @@ def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
     for key in ("model", "build", "classes", "input_size", "mean", "std", "recipe", "command", "data", "top1",
                 "shift_consistency", "epochs", "wall_time_s", "gpu", "torch", "commit", "sha256", "hardware"):
         assert key in card, key
-    assert card["command"][0].startswith("python -m core.train --recipe cifar10_lscat_skip")
+    assert card["command"][0].startswith("python -m core train --recipe cifar10_lscat_skip")
     assert "JPEG copy" in card["data"] and card["top1"] == last["top1"]
-    assert card["hardware"] == f"{T.cpu_name()}, CPU ({os.cpu_count()} cores visible), {torch.get_num_threads()} " \
+    assert card["hardware"] == f"{provenance.cpu_name()}, CPU ({os.cpu_count()} cores visible), {torch.get_num_threads()} " \
         "torch threads, fp32, eager"
     # the card describes the tiny architecture it holds; it loads through core.pretrained (fp16 -> fp32)
     assert card["build"] == {"widths": TINY["widths"], "num_classes": 10} and card["input_size"] == 16
-    pretrained_dir = pretrained.PRETRAINED_DIR
+    pretrained_dir = pretrained.store.PRETRAINED_DIR
     try:
-        pretrained.PRETRAINED_DIR = exp
+        pretrained.store.PRETRAINED_DIR = exp
         model, _ = pretrained.load("lscat_skip_cifar10")
     finally:
-        pretrained.PRETRAINED_DIR = pretrained_dir
+        pretrained.store.PRETRAINED_DIR = pretrained_dir
     assert not model.training and next(model.parameters()).dtype == torch.float32
 
 
@@ -242,13 +250,13 @@ def test_warm_start_from_exported_weights(folder, tmp_path):
     sha256 in final.json and the card, keeps that record across a resume, and bad sources are errors."""
     from safetensors.torch import load_file
 
-    from core import pretrained
+    from core import weights as pretrained
 
     first = T.train(tiny(folder, epochs=1), tmp_path / "first", progress=False, export="lscat_skip_cifar10",
                     export_dir=tmp_path / "exp1")
     weights = tmp_path / "exp1" / "lscat_skip_cifar10.safetensors"
     cfg = tiny(folder, epochs=2, seed=1, lr=0.05, init_from=str(weights))
-    tr = T.setup(T.resolve_run(cfg, tmp_path / "probe"), progress=False, verbose=False)
+    tr = training_setup.setup(checkpoint.resolve_run(cfg, tmp_path / "probe"), progress=False, verbose=False)
     stored = load_file(str(weights))
     for k, v in tr.model.state_dict().items():
         assert torch.equal(v, stored[k].to(v.dtype)), k
@@ -289,9 +297,9 @@ def test_workers_loader_path(tmp_path):
     # the final numbers are those of the stored weights (rounded to fp16) on the whole val split,
     # preprocessed as core.evaluate does
     from core import data as D
-    from core.evaluate import run_evaluation
+    from core.training.evaluate import run_evaluation
 
-    model = T.rounded_copy(T.load_trained(tmp_path / "w")[0], half=True)
+    model = export.rounded_copy(T.load_trained(tmp_path / "w")[0], half=True)
     ds = D.open_dataset("folder", root, "val")
     pre = D.Preprocess(16)
     x, y = torch.stack([pre.to_uint8(img) for img, _ in ds]), torch.tensor(ds.targets)
@@ -308,7 +316,7 @@ def _ddp_worker(rank, world, init_file, cfg, out, interrupt=None):
     torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
         if interrupt:  # every rank stops before the same step, as when the job is killed
-            real, calls = T.train_step, [0]
+            real, calls = loop.train_step, [0]
 
             def step(*args, **kw):
                 calls[0] += 1
@@ -316,7 +324,7 @@ def _ddp_worker(rank, world, init_file, cfg, out, interrupt=None):
                     raise KeyboardInterrupt
                 return real(*args, **kw)
 
-            T.train_step = step
+            loop.train_step = step
         try:
             T.train(cfg, out, progress=False)
         except KeyboardInterrupt:
@@ -325,6 +333,7 @@ def _ddp_worker(rank, world, init_file, cfg, out, interrupt=None):
         torch.distributed.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_ddp_gloo_two_processes_match_one(folder, tmp_path):
     # a small lr: this tiny net amplifies fp32 rounding (1e-5 after one step) chaotically at lr 0.1
     # checkpoints at every check (steps 2 and 4): the ranks agree on them and gather their sums
@@ -343,6 +352,7 @@ def test_ddp_gloo_two_processes_match_one(folder, tmp_path):
     assert la[0]["test_top1"] == lb[0]["test_top1"] and la[0]["loss"] == pytest.approx(lb[0]["loss"], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_ddp_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path):
     """Two gloo ranks interrupted before step 4: the mid-epoch checkpoint of step 2 holds both ranks'
     running sums, and the resumed pair ends exactly where an uninterrupted pair does."""
@@ -350,7 +360,7 @@ def test_ddp_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path):
     os.environ.pop("LOCAL_RANK", None)
     mp.spawn(_ddp_worker, args=(2, str(tmp_path / "i0"), cfg, str(tmp_path / "full")), nprocs=2, join=True)
     mp.spawn(_ddp_worker, args=(2, str(tmp_path / "i1"), cfg, str(tmp_path / "cut"), 4), nprocs=2, join=True)
-    ck = T.load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    ck = checkpoint.load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
     assert (ck["epoch"], ck["batch"], ck["step"]) == (0, 2, 2)
     assert ck["meter"].shape == (2, 3) and ck["meter"][:, 2].tolist() == [8.0, 8.0]  # 2 batches of 4 per rank
     assert ck["meter"][0, 0] != ck["meter"][1, 0]  # each rank's own loss sum
@@ -365,27 +375,28 @@ def test_ddp_mid_epoch_checkpoint_resumes_bitwise(folder, tmp_path):
 # -- the GPU recipe's path, on the CPU ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_gpu_path_compile_bf16_channels_last_on_cpu(folder, tmp_path, monkeypatch):
     """What the GPU recipes switch on (torch.compile of the train and eval graphs, bf16 autocast,
     channels_last), end to end on the CPU before any GPU: interrupted mid-epoch, resumed, finished
     (fp32 final evaluation with shift consistency) and exported; the resumed run equals an
     uninterrupted one bitwise, and core.evaluate on the exported file reproduces the final numbers."""
-    from core import evaluate as E
-    from core import pretrained
+    from core import weights as pretrained
+    from core.training import evaluate as E
 
     cfg = tiny(folder, compile=True, bf16=True, channels_last=True, checkpoint_every_s=1e-9, final_shifts=[1, 2])
     undo = _interrupt_at(monkeypatch, 4)
     with pytest.raises(KeyboardInterrupt, match="injected before step 4"):
         T.train(cfg, tmp_path / "cut", progress=False)
     undo()
-    ck = T.load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    ck = checkpoint.load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
     assert (ck["epoch"], ck["batch"]) == (0, 2)
     final = T.train(None, tmp_path / "cut", progress=False, export="lscat_skip_cifar10", export_dir=tmp_path / "pre")
     T.train(cfg, tmp_path / "full", progress=False)
     _same_run(tmp_path / "full", tmp_path / "cut")
     assert final["config"]["compile"] and final["config"]["bf16"] and final["config"]["channels_last"]
     assert set(final["shift_consistency"]["circular"]) == {"1", "2"} and final["n_test"] == 40
-    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "pre")
+    monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path / "pre")
     res = E.evaluate("lscat_skip_cifar10", str(folder), shifts=(1, 2), workers=0, progress=False)
     assert res["n"] == final["n_test"] and res["top1"] == final["top1"] and res["top5"] == final["top5"]
     assert res["shift_consistency"] == final["shift_consistency"]
@@ -393,7 +404,8 @@ def test_gpu_path_compile_bf16_channels_last_on_cpu(folder, tmp_path, monkeypatc
 
 
 def test_environment_names_the_machine():
-    from core.train import cpu_name, environment
+    from core.provenance import cpu_name
+    from core.training.export import environment
 
     env = environment(torch.device("cpu"), 1)
     assert env["cpu"] == cpu_name() and env["cpu"] and env["cpu"] != "unknown"

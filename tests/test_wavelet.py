@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.filters import filter_set, periodized
-from core.wavelet import WaveletTransform, as_complex, output_size, padded_index
+from core.nn.filters import filter_set, periodized
+from core.nn.wavelet import WaveletTransform, as_complex, output_size, padded_index
 
 SPATIAL_TOL = 1e-3  # the windowed filters drop at most TAIL_TOL = 1e-3 of their l1 mass
 FFT_TOL = 1e-5  # float32 rounding

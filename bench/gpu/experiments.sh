@@ -8,7 +8,7 @@
 # `bash bench/gpu/train.sh none` and carry .data/gpu-nette-b here. Data go to /tmp/data (kept while the
 # machine is warm), runs to /tmp/exp. Everything kept (logs, final metrics, configs, layers.json)
 # comes back as $OUT/experiments.tgz: extract it into docs/experiments/ here and run
-# `python -m core.experiments report`.
+# `python -m core experiments report`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 TABLE=$1; ROWS=$2; SEEDS=${3:-0}; EPOCHS=${4:-}

@@ -9,7 +9,7 @@ RUN=/tmp/runs/$RECIPE; LOG=/tmp/runs/$RECIPE.console.txt
 START=$(date +%s)
 { python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
   echo "commit $PHASE_COLLAPSE_COMMIT"; } >> "$LOG" 2>&1
-train() { python3 -m core.train --recipe "$RECIPE" --data "$ROOT" --out "$RUN" --export "$NAME" \
+train() { python3 -m core train --recipe "$RECIPE" --data "$ROOT" --out "$RUN" --export "$NAME" \
             --export-dir /tmp/export --no-progress "$@" >> "$LOG" 2>&1; }
 train --budget-s "$BUDGET" "$@"; rc=$?
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] && grep -qiE "dynamo|inductor|triton|compile" "$LOG"; then

@@ -1,0 +1,22 @@
+"""Shipped weights: what each entry is and how it is made (catalog), loading and saving with its
+model card (store).
+
+    from core import weights
+    model, card = weights.load("lscat_skip_cifar10")   # the shipped stand-in until the paper's widths are trained
+"""
+
+from core.weights.catalog import ENTRIES, SOURCES, Entry, sources  # noqa: F401
+from core.weights.store import (  # noqa: F401
+    PRETRAINED_DIR,
+    PretrainedError,
+    available,
+    build_untrained,
+    card_path,
+    load,
+    read_card,
+    resolve,
+    save,
+    sha256,
+    shipped,
+    weights_path,
+)
