@@ -14,17 +14,22 @@ import logging  # noqa: E402
 
 import torch  # noqa: E402
 
-from demo.models import DEFAULT, LSCAT  # noqa: E402
-from demo.ui import App, default_threads, launch_settings  # noqa: E402
+from core.runtime import usable_cpus  # noqa: E402
+from demo.compute.lanes import default_threads  # noqa: E402
+from demo.models.catalog import DEFAULT, LSCAT  # noqa: E402
+from demo.ui.app import App  # noqa: E402
+from demo.ui.theme import launch_settings  # noqa: E402
 
+CPUS = usable_cpus()  # affinity, cgroup quota and CPU_CORES: not the host's cores that os.cpu_count() reports
 try:
-    THREADS = int(os.environ.get("PHASE_COLLAPSE_THREADS") or default_threads(os.cpu_count()))
+    THREADS = int(os.environ.get("PHASE_COLLAPSE_THREADS") or default_threads(CPUS))
 except ValueError:
     raise SystemExit(f"PHASE_COLLAPSE_THREADS must be a whole number, got "
                      f"{os.environ['PHASE_COLLAPSE_THREADS']!r}") from None
 torch.set_num_threads(max(1, THREADS))
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own local start-up probes
+log = logging.getLogger("demo")
 
 
 def create_app() -> tuple[App, object]:
@@ -35,6 +40,9 @@ def create_app() -> tuple[App, object]:
 
 
 def main() -> None:
+    log.info("start-up: %d CPUs usable (affinity, cgroup quota, CPU_CORES), %d torch threads (%s)", CPUS,
+             torch.get_num_threads(), "PHASE_COLLAPSE_THREADS" if os.environ.get("PHASE_COLLAPSE_THREADS")
+             else "half the CPUs, demo.compute.lanes.default_threads")
     app, demo = create_app()
     # The server answers at once; the models are built in the background (the default one first).
     app.store.warm([DEFAULT] + [k for k in LSCAT if k != DEFAULT])

@@ -32,7 +32,7 @@ appended to --out when given):
     (state T: stopped), Chromium, torch, gradio, the commit
     (with "+dirty" when demo/, app.py or bench/ differ from it) and the date.
 Each drawn state is recognised by the "data-state" / layout.meta token every picture and chart carries
-(demo.panels.token).
+(demo.draw.panels.token).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ window.__pcState = (sel) => {
   for (const img of s.querySelectorAll("img")) if (!img.complete || !img.naturalWidth) return null;
   return s.dataset.state;
 };
-// needle null: the dx slider's current value, as demo.panels.token writes it
+// needle null: the dx slider's current value, as demo.draw.panels.token writes it
 window.__pcNeedle = () => "dx=" + String(parseFloat(document.querySelector("#dx input[type=range]").value)) + ";";
 window.__pcWatch = (targets, needle, timeout, needInput) => {
   window.__pcDone = null;
@@ -158,7 +158,7 @@ SERVER_LINE = re.compile(r"invariance view .*: (\d+) ms$")
 
 
 def server_ms(log: Path | None) -> float | None:
-    """The app's last 'invariance view ...: N ms' log line (demo.ui.App.invariance_page): the time it spent
+    """The app's last 'invariance view ...: N ms' log line (demo.handlers.invariance.Invariance.page): the time it spent
     between receiving the click's event and returning the outputs."""
     if log is None or not log.exists():
         return None
@@ -174,7 +174,7 @@ def stats(values: list[float], nd: int = 1) -> dict:
 
 
 def fmt(v: float) -> str:
-    return f"{float(v):g}"  # as demo.panels.token writes dx and dy
+    return f"{float(v):g}"  # as demo.draw.panels.token writes dx and dy
 
 
 class Bytes:
@@ -396,7 +396,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from core.provenance import append_jsonl, load_average, measured_on
-    from demo.models import DEFAULT, LABELS
+    from demo.models.catalog import DEFAULT, LABELS
 
     lines = []
 

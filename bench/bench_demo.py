@@ -101,21 +101,23 @@ def timed_calls(fn, n: int, server_pid: int) -> dict:
 
 
 def in_process(models: list[str], n: int, threads: int | None) -> None:
-    """The same translation updates without gradio: App.shift called directly, in this process."""
+    """The same translation updates without gradio: Analysis.shift called directly, in this process."""
     import torch
 
-    from demo.models import ModelStore
-    from demo.ui import App, default_threads
+    from core.runtime import usable_cpus
+    from demo.compute.lanes import default_threads
+    from demo.models.store import ModelStore
+    from demo.ui.app import App
 
-    torch.set_num_threads(threads or default_threads(os.cpu_count()))  # app.py's default
+    torch.set_num_threads(threads or default_threads(usable_cpus()))  # app.py's default
     app = App(ModelStore())
     for model in models:
-        out = app.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)
+        out = app.analysis.analyze(str(EXAMPLE), 0.25, 0.0, "circular", model, 0, 0)
         path, weights = out[-1], out[-2].get("weights") or "untrained"
         times = []
         for i in range(n):
             t = time.perf_counter()
-            app.shift(path, round(0.1 + 0.37 * i, 2), round(-0.05 * i, 2), "circular", model, i % 4, 0)
+            app.analysis.shift(path, round(0.1 + 0.37 * i, 2), round(-0.05 * i, 2), "circular", model, i % 4, 0)
             times.append(time.perf_counter() - t)
         print(json.dumps({"model": model, "weights": weights, "endpoint": "shift, in process (no gradio)", "updates": n,
                           "median_ms": round(1000 * statistics.median(times), 1),

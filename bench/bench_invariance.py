@@ -17,7 +17,7 @@ max too) of
     the summary and the numbers the UI shows (what a click on "Compute the stability map" costs once
     the image has been analysed).
 
-Threads: the app's default (demo.ui.default_threads: half the cores, 1 on this 2-core machine), or
+Threads: the app's default (demo.compute.lanes.default_threads: half the cores, 1 on this 2-core machine), or
 ``--threads``; chunks computed at once: core.invariance.default_workers (2 on this machine: one per
 core), or ``--workers``. Each line also records the CPU seconds per run of this process, summed
 over its threads (on a loaded machine the wall time includes waiting for a core; with one worker
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import sys
@@ -62,7 +61,7 @@ class EntryStore:
         import threading
 
         from core import weights as pretrained
-        from demo.models import DemoModel, freeze
+        from demo.models.store import DemoModel, freeze
 
         self.name = name
         self.dm = DemoModel(name, freeze(pretrained.build_untrained(name)), pretrained.ENTRIES[name], False, None)
@@ -79,8 +78,8 @@ class EntryStore:
 
 def bench_model(store, key: str, runs: int, boundary: str, workers: int | None = None) -> dict:
     from core.analysis.invariance import stability_map
-    from demo import invariance
-    from demo.pipeline import Pipeline
+    from demo.compute.pipeline import Pipeline
+    from demo.invariance import figures, maps, text
 
     pipe = Pipeline(store)
     dm, _, orig, _ = pipe.original(str(EXAMPLE), key, boundary)  # the analysed image (cached by the demo)
@@ -93,10 +92,10 @@ def bench_model(store, key: str, runs: int, boundary: str, workers: int | None =
     def view():
         if isinstance(store, EntryStore):  # not a demo slot: the same figures, for this one model
             pairs = [(dm, run())]
-            invariance.stability_figure(pairs), invariance.curve_figure(pairs), invariance.summary(pairs)
+            figures.stability_figure(pairs), figures.curve_figure(pairs), text.summary(pairs)
         else:
-            invariance._caches.pop(store, None)
-            invariance.stability_view(store, pipe, str(EXAMPLE), key, boundary, workers=workers)
+            pipe.maps.clear()
+            maps.stability_view(store, pipe, str(EXAMPLE), key, boundary, workers=workers)
 
     full = timed(view, runs)
     dataset = dm.entry.dataset
@@ -130,10 +129,11 @@ def main() -> int:
 
     from core.analysis.invariance import default_workers
     from core.provenance import append_jsonl, load_average, measured_on
-    from demo.models import ModelStore
-    from demo.ui import default_threads
+    from core.runtime import usable_cpus
+    from demo.compute.lanes import default_threads
+    from demo.models.store import ModelStore
 
-    torch.set_num_threads(args.threads or default_threads(os.cpu_count()))
+    torch.set_num_threads(args.threads or default_threads(usable_cpus()))
     head = measured_on(paths=("core", "demo", "app.py", "bench"))
     store = ModelStore()
     results = [bench_model(store, key, args.runs, args.boundary, args.workers) for key in args.models]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from core.nn.filters import standard
 from core.nn.nonlinearities import modulus
 from core.nn.wavelet import WaveletTransform
 from core.provenance import append_jsonl, cpu_name, measured_on
+from core.runtime import usable_cpus
 
 
 def sync(device: torch.device) -> None:
@@ -126,7 +126,7 @@ def main() -> None:
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda requested but no CUDA device is available")
     if args.device == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(usable_cpus())
     batch = args.batch or (512 if args.device == "cuda" else 64)
     head = header(args)
     print("# " + ", ".join(f"{k}={v}" for k, v in head.items()), flush=True)

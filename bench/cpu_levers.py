@@ -15,7 +15,6 @@ Header: CPU flags, threads, torch, date, commit, load average. Use an otherwise 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch
 
 from bench.bench_speed import header, train_step_throughput
 from core.provenance import append_jsonl
+from core.runtime import usable_cpus
 from core.training.recipes import make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def main() -> int:
     p.add_argument("--recipes", nargs="+", choices=[r for r, _ in MODELS], help="only these (default: all)")
     p.add_argument("--out", type=Path)
     args = p.parse_args()
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(usable_cpus())
     flags = open("/proc/cpuinfo").read() if Path("/proc/cpuinfo").exists() else ""
     for recipe, what in MODELS:
         if args.recipes and recipe not in args.recipes:

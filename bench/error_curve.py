@@ -33,6 +33,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
+    from demo.panels import EXAMPLES, example_path
 
     from core import weights as pretrained
     from core.analysis.phases import compare_blocks, wavelet_padding
@@ -40,7 +41,6 @@ def main() -> int:
     from core.data import center_square, normalize, to_tensor
     from core.provenance import append_jsonl, measured_on
     from demo.images import load_image
-    from demo.panels import EXAMPLES, example_path
 
     try:
         taus = [tuple(float(v) for v in t.split(",")) for t in args.taus]

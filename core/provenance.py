@@ -21,6 +21,8 @@ from pathlib import Path
 
 import torch
 
+from core.runtime import usable_cpus
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,7 +66,7 @@ def measured_on(paths: tuple[str, ...] = ("core",)) -> dict:
     """The header of a measurement: date (UTC), CPU model, cores, GPU (or None), torch threads,
     torch version, commit (dirty over ``paths``) and the load average when it starts."""
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
-    return {"date": now_utc(), "cpu": cpu_name(), "cores": os.cpu_count(), "gpu": gpu,
+    return {"date": now_utc(), "cpu": cpu_name(), "cores": usable_cpus(), "gpu": gpu,
             "threads": torch.get_num_threads(), "torch": torch.__version__, "commit": commit(paths, short=True),
             "load_before": load_average()}
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+# (file, caption) in gallery order; sources and licences in examples/LICENSES.md.
+EXAMPLES = [("cat.jpg", "cat"), ("horse.jpg", "horse (drawing)"), ("rocket.jpg", "rocket"), ("coffee.jpg", "coffee"),
+            ("astronaut.jpg", "astronaut"), ("grass.jpg", "grass"), ("gravel.jpg", "gravel"), ("brick.jpg", "brick")]
 MAX_BYTES = 10 * 1024 * 1024  # also passed to gradio's launch(max_file_size=...)
 MAX_PIXELS = 40_000_000  # width x height, checked from the header before decoding
 MIN_SIDE = 8
@@ -124,3 +129,7 @@ def struct_error():
     import struct
 
     return struct.error
+
+
+def example_path(name: str) -> str:
+    return str(EXAMPLES_DIR / name)

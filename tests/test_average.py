@@ -9,13 +9,13 @@ from torch import nn
 
 from core import training as T
 from core import weights as P
-from core.weights import store as weights_store
+from core.cli import average as average_cli
 from core.data import CIFAR10_CLASSES
 from core.nn.blocks import ComplexStandardization
 from core.training import average as A
 from core.training.recipes import RECIPES
+from core.weights import store as weights_store
 from tests.helpers_data import make_folder
-from core.cli import average as average_cli
 
 TINY = {"widths": [4, 4, 4, 4, 4, 4, 4, 4], "input_size": 16}
 RECIPE = dict(RECIPES["cifar10_lscat_skip"], build=TINY, store_size=16, test_size=16, epochs=1, batch_size=8,

@@ -14,10 +14,13 @@ from _demo_support import CAT, make_files
 
 from core import weights as pretrained
 from core.models import build_model
-from demo import models as demo_models
-from demo import panels
-from demo.models import DemoModel, ModelStore, card_accuracy, freeze
-from demo.ui import NO_IMAGE, App
+from demo.draw import explainer, panels, render
+from demo.handlers import page as page_handlers
+from demo.handlers.page import NO_IMAGE
+from demo.images import EXAMPLES, example_path
+from demo.models import catalog
+from demo.models.store import DemoModel, ModelStore, card_accuracy, freeze
+from demo.ui.app import App
 
 SMALL = {"lscat_skip_cifar10": {"widths": (8,) * 8},
          "lscat_skip_imagenette": {"widths": (4,) * 11, "num_classes": 10, "input_size": 160}}
@@ -50,7 +53,7 @@ def app():
 
 
 def run(app, dx=0.5, dy=0.5, mode="circular", model="lscat_skip_cifar10", k=0, rank=0, image=CAT):
-    out = app.analyze(str(image), dx, dy, mode, model, k, rank)
+    out = app.analysis.analyze(str(image), dx, dy, mode, model, k, rank)
     assert out[-1] == str(image)  # the session's current image (a gr.State), used by `shift`
     return out[:-1]
 
@@ -175,19 +178,19 @@ def test_invalid_inputs_are_refused_with_a_message(app, args, match):
     kw.update(args)
     image = kw.pop("image")
     with pytest.raises(gr.Error, match=match):
-        app.analyze(None if image is None else str(image), kw["dx"], kw["dy"], kw["mode"], kw["model"], kw["k"],
-                    kw["rank"])
+        app.analysis.analyze(None if image is None else str(image), kw["dx"], kw["dy"], kw["mode"], kw["model"],
+                             kw["k"], kw["rank"])
 
 
 def test_shift_without_an_image_says_so(app):
     with pytest.raises(gr.Error, match="No image in this session"):
-        app.shift(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
+        app.analysis.shift(None, 0.5, 0.5, "circular", "lscat_skip_cifar10", 0, 0)
 
 
 def test_shift_reanalyses_the_session_image(app):
-    a = app.analyze(str(CAT), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
-    b = app.shift(a[-1], 1.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
-    c = app.analyze(str(CAT), 1.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    a = app.analysis.analyze(str(CAT), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    b = app.analysis.shift(a[-1], 1.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    c = app.analysis.analyze(str(CAT), 1.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     assert b[-2]["tau"] == {"dx": 1.5, "dy": 0.0} and b[-2] == c[-2]
 
 
@@ -196,10 +199,10 @@ def test_shift_after_the_upload_was_deleted_says_so(app, tmp_path):
 
     path = tmp_path / "upload.jpg"
     shutil.copy(CAT, path)
-    app.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    app.analysis.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     path.unlink()  # gradio's delete_cache removed it
     with pytest.raises(gr.Error, match="no longer on the server"):
-        app.shift(str(path), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+        app.analysis.shift(str(path), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
 
 
 def test_an_edited_file_is_analysed_afresh(app, tmp_path):
@@ -207,9 +210,9 @@ def test_an_edited_file_is_analysed_afresh(app, tmp_path):
 
     path = tmp_path / "img.png"
     Image.new("RGB", (40, 40), (250, 10, 10)).save(path)
-    a = app.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    a = app.analysis.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     Image.new("RGB", (48, 48), (10, 10, 250)).save(path)  # same path, new content (and size)
-    b = app.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    b = app.analysis.analyze(str(path), 0.5, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     assert a[-2]["original_top5"] != b[-2]["original_top5"] or a[4] != b[4]
 
 
@@ -245,18 +248,18 @@ def test_freeze_keeps_the_outputs():
 
 
 def test_explainer_figures():
-    f, text = panels.morlet_figure("lscat_skip_cifar10", 2, 1)
+    f, text = explainer.morlet_figure("lscat_skip_cifar10", 2, 1)
     assert [t["type"] for t in f["data"]] == ["heatmap"] * 4 and "ξ" in text and "σ" in text
-    f, text = panels.morlet_figure("lscat_skip_imagenette", 10, 7)
+    f, text = explainer.morlet_figure("lscat_skip_imagenette", 10, 7)
     assert max(len(t["z"]) for t in f["data"]) <= 61
     for model, n in (("lscat_skip_cifar10", 8), ("lscat_skip_imagenette", 11)):  # readable filter names only
-        assert not any("psi" in panels.morlet_figure(model, j, 0)[1] for j in range(n))
-    f = panels.relu_figure(0.5)
-    assert [t["line"]["color"] for t in f["data"]] == [panels.render.GREEN, panels.render.BLUE, panels.render.ORANGE]
-    f, text = panels.separation_figure("grass", "brick", 0, 1)
+        assert not any("psi" in explainer.morlet_figure(model, j, 0)[1] for j in range(n))
+    f = explainer.relu_figure(0.5)
+    assert [t["line"]["color"] for t in f["data"]] == [render.GREEN, render.BLUE, render.ORANGE]
+    f, text = explainer.separation_figure("grass", "brick", 0, 1)
     assert len(f["data"]) == 6 and "Fisher" in json.dumps(f["layout"])
     with pytest.raises(ValueError, match="pick two of"):
-        panels.separation_figure("grass", "cat", 0, 1)
+        explainer.separation_figure("grass", "cat", 0, 1)
 
 
 def test_card_accuracy_spellings():
@@ -265,17 +268,15 @@ def test_card_accuracy_spellings():
 
 
 # --------------------------------------------------------------------------------------------
-# The page: App.update sends what changed, never raises, never shows a stale analysis
+# The page: Page.update sends what changed, never raises, never shows a stale analysis
 # --------------------------------------------------------------------------------------------
 
 
 class Page:
-    """App.update driven as the browser drives it: the session's states fed back after each update."""
+    """Page.update driven as the browser drives it: the session's states fed back after each update."""
 
     def __init__(self, app):
         self.app = app
-        app.build()
-        self.ui = app.ui
         self.shown, self.numbers_open = {}, False
         self.source = {"path": str(CAT), "name": "cat (example)"}
         self.settings = dict(dx=0.5, dy=0.0, boundary="circular", model="lscat_skip_cifar10", orientation=0, channel=0)
@@ -284,13 +285,13 @@ class Page:
     def move(self, **changes) -> set[str]:
         self.settings.update(changes)
         s = self.settings
-        out = self.app.update(self.source, self.shown, self.numbers_open, s["dx"], s["dy"], s["boundary"], s["model"],
-                              s["orientation"], s["channel"])
-        self.shown = out.get(self.ui.shown, self.shown)
-        self.status = out.get(self.ui.status, self.status)
+        out = self.app.page.update(self.source, self.shown, self.numbers_open, s["dx"], s["dy"], s["boundary"],
+                                   s["model"], s["orientation"], s["channel"])
+        self.shown = out.get("shown", self.shown)
+        self.status = out.get("status", self.status)
         self.out = out
-        names = {id(v): k for k, v in vars(self.ui).items()}
-        return {names[id(c)] for c in out} - {"shown"}
+        assert set(out) <= set(page_handlers.OUTPUTS)
+        return set(out) - {"shown"}
 
 
 @pytest.fixture()
@@ -310,11 +311,11 @@ def test_page_sends_only_what_changed(page):
     assert "numbers" not in page.move(dx=1.0)  # the numbers' accordion is closed
     page.numbers_open = True
     assert page.move() == {"numbers"}  # opened: the numbers of what is shown
-    assert page.out[page.ui.numbers]["tau"] == {"dx": 1.0, "dy": 0.0}
+    assert page.out["numbers"]["tau"] == {"dx": 1.0, "dy": 0.0}
     assert "numbers" in page.move(dx=1.25)
     changed = page.move(boundary="zero")
     assert {"picture_o", "maps_o", "errors_caption", "maps_caption"} <= changed
-    assert "Zero padding" in page.out[page.ui.errors_caption]
+    assert "Zero padding" in page.out["errors_caption"]
 
 
 def test_page_after_a_bad_file_shows_no_earlier_analysis(page, tmp_path):
@@ -325,7 +326,7 @@ def test_page_after_a_bad_file_shows_no_earlier_analysis(page, tmp_path):
     changed = page.move()
     assert PANELS <= changed and "status" in changed
     assert "Cannot use x.jpg" in page.status and "not an image" in page.status
-    assert all(page.out[getattr(page.ui, k)] in (None, "") or "no image" in page.out[getattr(page.ui, k)]
+    assert all(page.out[k] in (None, "") or "no image" in page.out[k]
                for k in PANELS)
     forwards = page.app.store.forwards
     assert page.move(dx=2.0) == set()  # a slider move: the same message stays, the panels stay empty
@@ -352,7 +353,7 @@ def test_page_settings_are_checked_and_partial_numbers_ignored(page):
 
 
 def test_uploads_become_the_page_image_and_empty_the_box(page):
-    source, box = App.uploaded("/tmp/upload/abc/photo.png")
+    source, box = page_handlers.uploaded("/tmp/upload/abc/photo.png")
     assert source == {"path": "/tmp/upload/abc/photo.png", "name": "photo.png"} and box is None
 
 
@@ -372,7 +373,7 @@ def weights_dir(tmp_path, monkeypatch):
 
 
 def test_shipped_weights_light_up(weights_dir):
-    assert demo_models.offered() == ["lscat_skip_cifar10", "lscat_skip_imagenette", "resnet18_cifar10"]
+    assert catalog.offered() == ["lscat_skip_cifar10", "lscat_skip_imagenette", "resnet18_cifar10"]
     app = App(ModelStore())
     status, po, pt, line, maps, errors, phases, numbers = run(app, 1.0, 0.0)
     assert "trained weights (test accuracy 50.0%)" in status and numbers["trained"] is True
@@ -391,11 +392,11 @@ def test_interim_weights_stand_in_under_the_same_key(tmp_path, monkeypatch):
     torch.manual_seed(2)
     model = build_model("lscat_skip_cifar10", widths=pretrained.CIFAR10_SMALL)
     pretrained.save(model, "lscat_skip_cifar10_small", {"top1": 0.7}, half=True)
-    assert demo_models.offered()[0] == "lscat_skip_cifar10"  # the API key does not change
+    assert catalog.offered()[0] == "lscat_skip_cifar10"  # the API key does not change
     dm = ModelStore().get("lscat_skip_cifar10")
     assert dm.trained and dm.weights == "lscat_skip_cifar10_small"
     assert "interim weights" in dm.banner() and "70.0%" in dm.banner()
-    out = App(ModelStore()).analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    out = App(ModelStore()).analysis.analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     assert out[-2]["weights"] == "lscat_skip_cifar10_small" and "untrained" not in out[3]
     # the paper's widths win once they are shipped
     pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
@@ -414,7 +415,7 @@ def test_corrupt_weights_fall_back_to_untrained(weights_dir, monkeypatch):
     monkeypatch.setattr(pretrained, "build_untrained", small_untrained)
     dm = ModelStore().get("lscat_skip_cifar10")
     assert not dm.trained and "corrupt" in dm.problem and "could not be loaded" in dm.banner()
-    out = App(ModelStore()).analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
+    out = App(ModelStore()).analysis.analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
     assert "untrained" in out[0] and out[-2]["trained"] is False
 
 
@@ -437,10 +438,10 @@ def shipped():
 @pytest.mark.parametrize("model", ["lscat_skip_cifar10", "lscat_skip_imagenette"])
 def test_the_captions_say_what_the_charts_show(shipped, model):
     """Each sentence of panels.errors_caption / phases_caption / maps_caption, in both boundary modes."""
-    numbers = lambda name, dx, mode: shipped.analyze(panels.example_path(name), dx, 0.0, mode, model, 0, 0)[7]
+    numbers = lambda name, dx, mode: shipped.analysis.analyze(example_path(name), dx, 0.0, mode, model, 0, 0)[7]
     dm = shipped.store.get(model)
     crossed, first, deep = 0, {}, {}
-    for name, _ in panels.EXAMPLES:
+    for name, _ in EXAMPLES:
         for mode in ("circular", "zero"):
             n = numbers(name, 0.5, mode)
             blocks, single = n["blocks"], n["single_wavelet"]

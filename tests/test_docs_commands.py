@@ -26,12 +26,11 @@ import torch
 
 from core import training as T
 from core import weights as pretrained
+from core.cli import evaluate as evaluate_cli
+from core.cli import train as train_cli
 from core.data import IMAGENETTE_WNIDS
-from core.training import evaluate as E
 from core.training.recipes import make_config
 from tests.helpers_data import make_folder
-from core.cli import train as train_cli
-from core.cli import evaluate as evaluate_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "README.md", ROOT / "docs" / "TRAINING.md")

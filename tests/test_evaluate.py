@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from core.training import evaluate as E
-from tests.helpers_data import make_folder
 from core.cli import evaluate as evaluate_cli
 from core.data import loaders
+from core.training import evaluate as E
+from tests.helpers_data import make_folder
 
 
 def test_random_shifts_cover_the_square_without_zero():
@@ -124,7 +124,8 @@ def exported(trained, monkeypatch):
 
 def test_cli_prints_json_last_line(exported, capsys):
     data, weights, final = exported
-    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0",
+                                                                             "--no-progress"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     res = json.loads(out[-1])
     assert out[1].startswith("top-1")
@@ -134,7 +135,9 @@ def test_cli_prints_json_last_line(exported, capsys):
     # the shipped-weights path and training's final evaluation agree (same weights, same preprocessing)
     assert res["top1"] == pytest.approx(final["top1"]) and res["shift_consistency"] == final["shift_consistency"]
     # explicit --weights, --limit and --split val (a synonym of test for this folder)
-    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--weights", str(weights), "--data", str(data), "--split", "val",
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--weights", str(weights), "--data", str(data),
+
+                                                                                                       "--split", "val",
                    "--limit", "7", "--workers", "0", "--no-progress", "--shifts", "1"]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["n"] == 7 and set(res["shift_consistency"]["circular"]) == {"1"}
@@ -151,15 +154,18 @@ def test_cli_evaluates_a_stand_in_and_says_so(trained, tmp_path, monkeypatch, ca
     weights = (pre / "lscat_skip_cifar10.safetensors").read_bytes()
     (stand_in / "lscat_skip_cifar10_small_long.safetensors").write_bytes(weights)
     card = json.loads((pre / "lscat_skip_cifar10.json").read_text())
-    (stand_in / "lscat_skip_cifar10_small_long.json").write_text(json.dumps(dict(card, name="lscat_skip_cifar10_small_long")))
+    (stand_in / "lscat_skip_cifar10_small_long.json").write_text(json.dumps(dict(card,
+                                                                                 name="lscat_skip_cifar10_small_long")))
     monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", stand_in)
-    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 0
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0",
+                                                                             "--no-progress"]) == 0
     out = capsys.readouterr()
     res = json.loads(out.out.strip().splitlines()[-1])
     assert "stand-in lscat_skip_cifar10_small_long" in out.err and res["entry"] == "lscat_skip_cifar10_small_long"
     assert res["weights"].endswith("lscat_skip_cifar10_small_long.safetensors") and res["top1"] == final["top1"]
     monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path / "empty")
-    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0", "--no-progress"]) == 2
+    assert evaluate_cli.main(["--model", "lscat_skip_cifar10", "--data", str(data), "--workers", "0",
+                                                                             "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "looked for lscat_skip_cifar10, lscat_skip_cifar10_small_long" in err[0]
     assert "weights present: none" in err[0]

@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from core import experiments as E
-from tests.helpers_data import make_folder
-from core.experiments import tables
 from core.cli import experiments as experiments_cli
-from core.experiments import summary
-from core.experiments import probe
+from core.experiments import summary, tables
+from core.experiments.probe import probe
+from tests.helpers_data import make_folder
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +20,8 @@ def test_tables_cover_the_issue():
     assert [r.overrides["model"] for r in tables.TABLES["table1"].rows] == [
         "scat_cifar10", "lscat_cifar10", "lscat_skip_cifar10", "resnet18_cifar10"]
     assert [r.label for r in tables.TABLES["table2"].rows] == ["mod", "cst", "ms", "mc", "tanh"]
-    assert [r.overrides["nonlinearity"] for r in tables.TABLES["table3"].rows] == ["relu", "abs", "thresh", "tanh", "pow"]
+    assert [r.overrides["nonlinearity"] for r in tables.TABLES["table3"].rows] == ["relu", "abs", "thresh",
+        "tanh", "pow"]
     # one fixed recipe per table: rows differ only in model / non-linearity
     for t in tables.TABLES.values():
         cfgs = [tables.run_config(t, r, 0, "/data", None, False, None) for r in t.rows]
@@ -60,7 +59,8 @@ def test_laptop_scale_differs_from_full_only_in_the_documented_keys():
         # at the laptop scale too, rows differ only in the model, its non-linearity and its widths
         assert {k for c in small for k in c if c[k] != small[0][k]} <= {"model", "nonlinearity", "build"}
     with pytest.raises(tables.ExperimentError, match="does not define imagenette"):
-        tables.run_config(tables.TABLES["table3"], tables.TABLES["table3"].rows[0], 0, "/data", None, False, None, "laptop")
+        tables.run_config(tables.TABLES["table3"], tables.TABLES["table3"].rows[0], 0, "/data", None, False,
+                          None, "laptop")
 
 
 def test_shared_row_is_the_same_configuration():

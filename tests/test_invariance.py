@@ -105,7 +105,7 @@ def test_map_of_a_circularly_invariant_model_is_flat():
 
 
 def test_the_map_runs_the_grid_the_caption_states():
-    from demo.invariance import grid_text
+    from demo.invariance.text import grid_text
 
     x = torch.randn(1, 3, 9, 9, generator=torch.Generator().manual_seed(2))
     rec = Recorder().eval()
@@ -281,20 +281,21 @@ def weights(tmp_path, monkeypatch):
 
 
 def _app_parts():
-    from demo.models import ModelStore
-    from demo.pipeline import Pipeline
+    from demo.compute.pipeline import Pipeline
+    from demo.models.store import ModelStore
 
     store = ModelStore()
     return store, Pipeline(store)
 
 
 def test_view_without_a_baseline(weights):
-    from demo import invariance
+    from demo.invariance import maps
+    from demo.models.catalog import models_for
 
     store, pipe = _app_parts()
-    assert invariance.models_for("lscat_skip_cifar10") == ["lscat_skip_cifar10"]
+    assert models_for("lscat_skip_cifar10") == ["lscat_skip_cifar10"]
     seen = []
-    fig, text, curve, numbers = invariance.stability_view(store, pipe, CAT, "lscat_skip_cifar10", "circular", 1.0, 5,
+    fig, text, curve, numbers = maps.stability_view(store, pipe, CAT, "lscat_skip_cifar10", "circular", 1.0, 5,
                                                           progress=lambda p, desc=None, unit=None: seen.append(p))
     heat = [d for d in fig["data"] if d["type"] == "heatmap"]
     assert len(heat) == 1 and len(heat[0]["z"]) == 5 and heat[0]["x"] == [-1, -0.5, 0, 0.5, 1]
@@ -306,21 +307,22 @@ def test_view_without_a_baseline(weights):
     json.dumps([fig, curve, numbers], allow_nan=False)
     # cached: a second call computes nothing
     seen.clear()
-    invariance.stability_view(store, pipe, CAT, "lscat_skip_cifar10", "circular", 1.0, 5,
+    maps.stability_view(store, pipe, CAT, "lscat_skip_cifar10", "circular", 1.0, 5,
                               progress=lambda p, desc=None, unit=None: seen.append(p))
     assert seen == []
 
 
 def test_view_beside_a_shipped_resnet(weights):
-    from demo import invariance
-    from demo.models import offered
+    from demo.handlers.invariance import curve_endpoint
+    from demo.invariance import maps
+    from demo.models.catalog import models_for, offered
 
     weights.resnet()
     assert "resnet18_cifar10" in offered()
     store, pipe = _app_parts()
     for key in ("lscat_skip_cifar10", "resnet18_cifar10"):  # either model selected: both drawn, LScat first
-        assert invariance.models_for(key) == ["lscat_skip_cifar10", "resnet18_cifar10"]
-    fig, text, curve, numbers = invariance.stability_view(store, pipe, CAT, "resnet18_cifar10", "zero", 1.0, 3)
+        assert models_for(key) == ["lscat_skip_cifar10", "resnet18_cifar10"]
+    fig, text, curve, numbers = maps.stability_view(store, pipe, CAT, "resnet18_cifar10", "zero", 1.0, 3)
     assert len([d for d in fig["data"] if d["type"] == "heatmap"]) == 2
     assert {"xaxis2", "yaxis2"} <= set(fig["layout"])
     # the caption names both test accuracies, from the cards, and warns against reading a gap as invariance
@@ -329,7 +331,7 @@ def test_view_beside_a_shipped_resnet(weights):
     assert [len(d["y"]) for d in curve["data"]] == [8, 5]
     assert [m["model"] for m in numbers["models"]] == ["lscat_skip_cifar10", "resnet18_cifar10"]
     assert numbers["models"][1]["measure"] == "feature" and numbers["models"][1]["test_accuracy"] == 0.925
-    _, caption, curves = invariance.curve_endpoint(store, pipe, CAT, "zero", "lscat_skip_cifar10", 1.0, 3)
+    _, caption, curves = curve_endpoint(store, pipe, CAT, "zero", "lscat_skip_cifar10", 1.0, 3)
     assert "ResNet-18" in caption and [m["model"] for m in curves["models"]] == ["lscat_skip_cifar10",
                                                                                    "resnet18_cifar10"]
 
@@ -342,9 +344,12 @@ def test_view_beside_a_shipped_resnet(weights):
 def test_endpoints_validate_inputs(weights, tmp_path):
     import gradio as gr
 
-    from demo import invariance
+    from demo.compute.lanes import Lanes
+    from demo.handlers import invariance
+    from demo.handlers.invariance import Invariance
 
     store, pipe = _app_parts()
+    handler = Invariance(store, pipe, Lanes())
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image\n" * 10)
     cases = [
@@ -356,25 +361,22 @@ def test_endpoints_validate_inputs(weights, tmp_path):
         ((str(bad), "circular", "lscat_skip_cifar10"), "Cannot use this image", "not an image"),
         ((str(tmp_path / "gone.png"), "circular", "lscat_skip_cifar10"), "Cannot use this image", "no longer"),
     ]
-    for fn in (invariance.stability_endpoint, invariance.curve_endpoint, invariance.animation_endpoint):
+    for fn in (handler.stability, handler.invariance_curve, handler.animation):
         for args, title, text in cases:
             with pytest.raises(gr.Error) as e:
-                invariance.gradio_errors(fn, store, pipe, *args)
+                fn(*args)
             assert e.value.title == title and text in e.value.message, (fn.__name__, args, e.value.message)
     for extent, steps in ((2, 16), (0, 17), (9, 17), ("x", 17), (2, 17.5), (2, None)):
         with pytest.raises(gr.Error) as e:
-            invariance.gradio_errors(invariance.stability_endpoint, store, pipe, CAT, "circular", "lscat_skip_cifar10",
-                                     extent, steps)
+            handler.stability(CAT, "circular", "lscat_skip_cifar10", extent, steps, None)
         assert e.value.title == "Invalid input"
     for kw in ({"max_shift": 0}, {"max_shift": 9}, {"max_shift": float("nan")}, {"orientation": -1},
                {"block": "x"}):
         with pytest.raises(gr.Error) as e:
-            invariance.gradio_errors(invariance.animation_endpoint, store, pipe, CAT, "circular",
-                                     "lscat_skip_cifar10", **kw)
+            handler.animation(CAT, "circular", "lscat_skip_cifar10", **kw)
         assert e.value.title == "Invalid input"
     # a slider's float 17.0 is a valid count
-    plot, text, numbers = invariance.gradio_errors(invariance.stability_endpoint, store, pipe, CAT, "circular",
-                                                   "lscat_skip_cifar10", 0.5, 3.0)
+    plot, text, numbers = invariance.stability_endpoint(store, pipe, CAT, "circular", "lscat_skip_cifar10", 0.5, 3.0)
     assert numbers["models"][0]["grid"]["steps"] == 3 and "3 × 3 = 9 shifts" in text
     assert json.loads(plot.plot)["data"][0]["type"] == "heatmap"
 
@@ -385,7 +387,7 @@ def test_endpoints_validate_inputs(weights, tmp_path):
 
 
 def test_animation_gif_plays_phases_turning(weights, tmp_path):
-    from demo import invariance
+    from demo.invariance import animation as invariance
 
     store, pipe = _app_parts()
     gif, caption, numbers = invariance.animation(store, pipe, CAT, "lscat_skip_cifar10", "circular", block=3, k=0,
@@ -414,7 +416,7 @@ def test_animation_gif_plays_phases_turning(weights, tmp_path):
 
 
 def test_write_gif_bounces_and_loops(tmp_path):
-    from demo.invariance import write_gif
+    from demo.invariance.animation import write_gif
 
     frames = [Image.new("RGB", (8, 8), (40 * i, 0, 0)) for i in range(4)]
     p = write_gif(frames, tmp_path / "a" / "t.gif", duration_ms=50)
@@ -429,8 +431,7 @@ def test_write_gif_bounces_and_loops(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# The served app: the named endpoints, and the browser opens the view (once demo/ui.py wires them:
-# runs/invariance_ui.patch)
+# The served app: the named endpoints, and the browser opens the view
 # --------------------------------------------------------------------------------------------
 
 
@@ -438,10 +439,6 @@ def test_write_gif_bounces_and_loops(tmp_path):
 def served(tmp_path_factory):
     """`python app.py` with a temporary weights directory (PHASE_COLLAPSE_PRETRAINED): the tiny LScat+skip
     CIFAR-10 model and a ResNet-18 baseline, so that both maps are drawn side by side."""
-    from demo import ui
-
-    if not hasattr(ui.App, "stability"):
-        pytest.skip("demo/ui.py does not wire the invariance view yet (runs/invariance_ui.patch)")
     from _demo_support import launched_app
 
     d = tmp_path_factory.mktemp("weights")
@@ -523,12 +520,12 @@ def test_the_page_logs_the_views_time(weights, caplog):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import bench_browser
 
-    from demo.ui import App
+    from demo.ui.app import App
 
     app = App()
     source = {"path": str(CAT)}
     with caplog.at_level(logging.INFO, logger="demo"):
-        out = app.invariance_page(source, "circular", "lscat_skip_cifar10", 1.0, 3, progress=None)
+        out = app.invariance.page(source, "circular", "lscat_skip_cifar10", 1.0, 3, progress=None)
     assert out[0] is not None and "3 × 3 = 9 shifts" in out[1]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("invariance view")]
     assert len(lines) == 1 and bench_browser.SERVER_LINE.search(lines[0])

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import training as T
 from core import weights as pretrained
-from core.models import build_model, count_parameters
-from core.training.recipes import RECIPES, make_config
-from core.training import model as training_model
 from core.cli import train as train_cli
+from core.models import build_model, count_parameters
+from core.training import model as training_model
+from core.training.recipes import RECIPES, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTNERS = {  # scattering recipe -> its ResNet-18 baseline

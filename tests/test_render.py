@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo import render
+from demo.draw import render
 
 
 def test_lookup_table_matches_the_exact_colour_map():

@@ -7,16 +7,15 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from core import provenance
 from core import training as T
+from core.cli import train as train_cli
+from core.runtime import usable_cpus
+from core.training import checkpoint, export, loop
+from core.training import setup as training_setup
+from core.training import state as training_state
 from core.training.recipes import RECIPES, RecipeError, make_config
 from tests.helpers_data import make_folder
-from core.training import state as training_state
-from core import provenance
-from core.training import checkpoint
-from core.cli import train as train_cli
-from core.training import export
-from core.training import loop
-from core.training import setup as training_setup
 
 TINY = {"widths": [4, 4, 4, 4, 4, 4, 4, 4], "input_size": 16}
 
@@ -232,8 +231,8 @@ def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
         assert key in card, key
     assert card["command"][0].startswith("python -m core train --recipe cifar10_lscat_skip")
     assert "JPEG copy" in card["data"] and card["top1"] == last["top1"]
-    assert card["hardware"] == f"{provenance.cpu_name()}, CPU ({os.cpu_count()} cores visible), {torch.get_num_threads()} " \
-        "torch threads, fp32, eager"
+    assert card["hardware"] == (f"{provenance.cpu_name()}, CPU ({usable_cpus()} cores usable), "
+                                f"{torch.get_num_threads()} torch threads, fp32, eager")
     # the card describes the tiny architecture it holds; it loads through core.pretrained (fp16 -> fp32)
     assert card["build"] == {"widths": TINY["widths"], "num_classes": 10} and card["input_size"] == 16
     pretrained_dir = pretrained.store.PRETRAINED_DIR

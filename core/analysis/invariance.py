@@ -32,6 +32,7 @@ import torch
 from core.analysis.phases import wavelet_padding
 from core.analysis.shifts import MODES, shift_grid, shift_offsets, translate_batch
 from core.models.registry import kind as model_kind
+from core.runtime import usable_cpus
 
 CHUNK_PIXELS = 2**17  # images per forward pass: about this many input pixels (4 to 64 images)
 
@@ -200,11 +201,10 @@ def default_workers(threads: int | None = None, cores: int | None = None) -> int
     """Chunks computed at once by :func:`stability_map`: the cores not used by torch's own threads,
     shared out (``cores`` // ``threads``, 1 to 4): 2 on a 2-core machine whose app runs one torch
     thread (demo.ui.default_threads), 1 where torch already has every core."""
-    import os
 
     threads = threads or torch.get_num_threads()
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cores = usable_cpus()
     return max(1, min(4, cores // max(1, threads)))
 
 

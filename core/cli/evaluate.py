@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from core.cli.common import HelpFormatter
+from core.runtime import usable_cpus
 from core.training.evaluate import EvalError, evaluate
 
 
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--shifts", type=int, nargs="*", default=[1, 2, 4], help="k values for shift consistency")
     p.add_argument("--seed", type=int, default=0, help="seed of the random shifts")
-    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="DataLoader workers")
+    p.add_argument("--workers", type=int, default=min(4, usable_cpus()), help="DataLoader workers")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
     from core.data import DataError

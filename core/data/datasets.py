@@ -4,12 +4,12 @@ uint8 tensors.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
 from core.data.transforms import CIFAR10_CLASSES, IMAGENETTE_WNIDS, Preprocess
+from core.runtime import usable_cpus
 
 DATASETS = ("cifar10", "imagenette", "folder")
 
@@ -103,7 +103,7 @@ def decode(ds, size: int, limit: int | None = None, workers: int | None = None,
             img, label = ds[int(i)]
             return Preprocess(size).to_uint8(img), label
 
-        workers = workers or min(16, os.cpu_count() or 1)
+        workers = workers or min(16, usable_cpus())
         with ThreadPoolExecutor(workers) as pool:  # PIL releases the GIL while decoding
             items = list(tqdm(pool.map(load, order.tolist(), chunksize=64), total=len(order), disable=not progress,
                               desc="decoding", unit="img", leave=False))

@@ -10,6 +10,7 @@ from pathlib import Path
 from core.experiments.runner import command_line, reset_compiler
 from core.experiments.tables import LAYERS_SOURCE, SCALES, TABLES, ExperimentError, home, run_config, slug
 from core.models.registry import kind
+from core.runtime import usable_cpus
 
 
 def _first_step(tr) -> tuple[float, object]:
@@ -232,7 +233,7 @@ def probe(scale: str, data: str, seeds: list[int], docs: Path, steps: int = 30, 
     total = sum(per_table.values())
     # with --jobs J worker processes of these threads each, the training runs share out (a greedy queue,
     # longest first: about total / J) and layers follows in one process
-    threads, cores = torch.get_num_threads(), os.cpu_count() or 1
+    threads, cores = torch.get_num_threads(), usable_cpus()
     jobs = max(1, cores // threads)
     wall_idle = sum(v for k, v in idle.items() if k != "layers") / jobs + idle["layers"] * (threads / cores)
     result = {"scale": scale, "summary": SCALES[scale].summary, "seeds": seeds, "timed_steps": steps,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.experiments.tables import SCALES, TABLES, ExperimentError, home, run_config, run_dir, slug
+from core.runtime import usable_cpus
 
 
 def command_line() -> str:
@@ -67,7 +68,6 @@ def execute(tasks: list[Task], jobs: int = 1, threads: int | None = None, quiet:
     of ``threads`` torch threads each (default: the cores shared out), longest rows first. Finished
     runs are skipped, interrupted ones resume. Copies each run's log, config and final metrics to its
     ``keep`` folder. Returns one result per task, in the order of ``tasks``."""
-    import os
 
     first: dict[Path, Task] = {}
     for t in tasks:
@@ -85,7 +85,7 @@ def execute(tasks: list[Task], jobs: int = 1, threads: int | None = None, quiet:
     else:
         import multiprocessing as mp
 
-        threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+        threads = threads or max(1, usable_cpus() // jobs)
         # longest first (the table's recipe order says nothing about cost; the step cost does): a
         # greedy queue then balances the workers
         order = sorted(todo, key=lambda t: -_relative_cost(t.cfg))

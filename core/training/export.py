@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import copy
 import datetime
-import os
 from pathlib import Path
 
 import torch
 
 from core.provenance import commit, cpu_name
+from core.runtime import usable_cpus
 from core.training.errors import TrainError
 
 
 def environment(device: torch.device, world: int) -> dict:
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores visible)"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({usable_cpus()} cores usable)"
     return {"device": name, "cpu": cpu_name(), "threads": torch.get_num_threads(), "world_size": world,
             "torch": torch.__version__, "commit": commit(),
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}

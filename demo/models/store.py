@@ -1,4 +1,4 @@
-"""Which models the demo offers, loaded once each (trained weights when shipped, else untrained)."""
+"""The demo's models, loaded once each (trained weights when shipped, else untrained)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,9 @@ from dataclasses import dataclass
 import torch
 
 from core import weights as pretrained
+from demo.models.catalog import BASELINES, LABELS, LSCAT, is_scattering
 
 log = logging.getLogger("demo")
-
-# Offered in this order; the LScat ones always (untrained if need be), the ResNets only with weights.
-LSCAT = ("lscat_skip_cifar10", "lscat_skip_imagenette")
-BASELINES = ("resnet18_cifar10", "resnet18_imagenette")
-LABELS = {
-    "lscat_skip_cifar10": "LScat+skip · CIFAR-10 · 32 px",
-    "lscat_skip_imagenette": "LScat+skip · Imagenette (10 ImageNet classes)",
-    "resnet18_cifar10": "ResNet-18 baseline · CIFAR-10 · 32 px",
-    "resnet18_imagenette": "ResNet-18 baseline · Imagenette (10 ImageNet classes)",
-}
-DEFAULT = LSCAT[0]
-# Weights tried for each offered model, in order (core.pretrained.SOURCES): the GPU-trained widths
-# first, then the interim eighth-width models trained on a CPU. The API key stays the same whichever
-# is loaded; the banner and the numbers say which, and the input size follows the weights.
-
 
 @dataclass
 class DemoModel:
@@ -43,7 +29,7 @@ class DemoModel:
 
     @property
     def is_scattering(self) -> bool:
-        return hasattr(self.model, "block_info")
+        return is_scattering(self.model)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -78,12 +64,6 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
     """Inference only: eval mode and no gradients (P then assembles its real matrix once, see
     core.layers.ComplexLinear)."""
     return model.eval().requires_grad_(False)
-
-
-def offered() -> list[str]:
-    """Model keys to offer now: both LScat models, and each ResNet baseline whose weights (or a stand-in's,
-    core.pretrained.SOURCES) are shipped."""
-    return list(LSCAT) + [k for k in BASELINES if pretrained.resolve(k)]
 
 
 class ModelStore:

@@ -8,35 +8,18 @@ from __future__ import annotations
 
 import html
 import math
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-import torch
-from PIL import Image
 
-from core.analysis import explain
-from core.data import to_tensor
-from core.models import CIFAR10, IMAGENET
-from demo import charts, figures, render
-from demo.charts import single_quoted
-from demo.inputs import Settings
-from demo.models import DemoModel
-from demo.pipeline import Comparison, Original, Shown, adapter, top_k
+from demo.compute.adapters import adapter
+from demo.compute.branches import Comparison, Original, Shown, top_k
+from demo.draw import charts, render
+from demo.draw.charts import single_quoted
+from demo.inputs.checks import Settings
+from demo.models.store import DemoModel
 
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
-# (file, caption) in gallery order; sources and licences in examples/LICENSES.md.
-EXAMPLES = [("cat.jpg", "cat"), ("horse.jpg", "horse (drawing)"), ("rocket.jpg", "rocket"), ("coffee.jpg", "coffee"),
-            ("astronaut.jpg", "astronaut"), ("grass.jpg", "grass"), ("gravel.jpg", "gravel"), ("brick.jpg", "brick")]
-TEXTURES = ("grass", "gravel", "brick")
 PICTURE = 200  # px, the first view's original and translated pictures
 SENT = 128  # px at most, of those pictures as sent (a 160 px input: 5 kB instead of 7 per update)
-FILTER_NAMES = {"standard": "standard J = 1 filters, subsampled by 2", "psi1": "ψ₁ filters, not subsampled",
-                "psi3/2": "ψ₃⁄₂ filters, subsampled by 2"}
-
-
-def example_path(name: str) -> str:
-    return str(EXAMPLES_DIR / name)
 
 
 def tile_size(dm: DemoModel) -> int:
@@ -262,48 +245,3 @@ def maps_caption(boundary: str) -> str:
                        "shift by a whole number of a row's pixels, its maps are the original's, moved.")
     return head + ("Zero padding: the edge that enters is black, so the maps change along the border at every depth, "
                    "and the deepest maps, a few pixels wide, change visibly for shifts of a few pixels.")
-
-
-# --------------------------------------------------------------------------------------------
-# Explainer
-# --------------------------------------------------------------------------------------------
-
-
-def config_for(model_key: str):
-    return IMAGENET if "imagenet" in model_key else CIFAR10
-
-
-def morlet_figure(model_key: str, block: int, k: int) -> tuple[dict, str]:
-    layers = explain.network_filters(config_for(model_key))
-    fs, scale = layers[min(max(block, 0), len(layers) - 1)]
-    k = min(max(k, 0), fs.L - 1)
-    v = explain.morlet_view(fs, k, scale)
-    text = (f"Block {min(block, len(layers) - 1)} ({FILTER_NAMES.get(fs.name, fs.name)}; one block pixel = {scale} "
-            f"input px), orientation θ{k} = {math.degrees(v.theta):.0f}°: **ξ = ({v.xi[0]:.3f}, {v.xi[1]:.3f}) "
-            f"rad/px** (|ξ| = {math.hypot(*v.xi):.3f}, wavelength {v.wavelength:.1f} px), **σ = {v.sigma:.2f} px** "
-            f"envelope, spectral bandwidth σ_rms = {v.bandwidth:.3f} rad/px. All in input pixels.")
-    return figures.morlet(v), text
-
-
-def relu_figure(threshold: float) -> dict:
-    x = np.linspace(-3, 3, 241)
-    return figures.relu(x, explain.relu_parts(x, threshold), threshold)
-
-
-@lru_cache(maxsize=32)
-def _texture(name: str) -> torch.Tensor:
-    return to_tensor(Image.open(example_path(f"{name}.jpg")))
-
-
-@lru_cache(maxsize=64)
-def separation_figure(a: str, b: str, j: int, k: int, n: int = 400) -> tuple[dict, str]:
-    if a not in TEXTURES or b not in TEXTURES:
-        raise ValueError(f"pick two of {TEXTURES}")
-    f = explain.texture_filter(j, k)
-    za = explain.coefficient_samples(_texture(a), f, n, seed=0)
-    zb = explain.coefficient_samples(_texture(b), f, n, seed=1)
-    s = explain.separation(za, zb)
-    text = (f"Wavelet σ = {f.sigma:.1f} px, |ξ| = {f.xi:.3f} rad/px, θ = {math.degrees(f.theta):.0f}°, "
-            f"{n} positions per image. |mean| / rms: {s['mean_ratio_a']:.3f} ({a}), {s['mean_ratio_b']:.3f} ({b}); "
-            f"mean modulus: {s['modulus_mean_a']:.3f} vs {s['modulus_mean_b']:.3f}.")
-    return figures.separation(za.numpy(), zb.numpy(), s, (a, b)), text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import math
 
-from demo.render import BLUE, GREY, ORANGE
+from demo.draw.render import BLUE, GREY, ORANGE
 
 W, H = 430, 290  # the errors chart's viewBox (about its size on the page: 11 px text stays 11 px)
 M = {"l": 58, "r": 12, "t": 12, "b": 36}

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from demo import render
-from demo.render import BLUE, GREEN, GREY, ORANGE, RED
+from demo.draw import render
+from demo.draw.render import BLUE, GREEN, GREY, ORANGE, RED
 
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 
@@ -29,7 +29,7 @@ def plot(fig: dict):
     return PlotData(type="plotly", plot=json.dumps(fig, separators=(",", ":"), allow_nan=False))
 
 
-def _r(a, nd: int = 4):
+def rounded(a, nd: int = 4):
     """Round for light JSON."""
     return np.round(np.asarray(a, dtype=np.float64), nd).tolist()
 
@@ -48,7 +48,7 @@ def message(text: str, height: int = 240, meta: str = "") -> dict:
 
 
 def _heat(z, x, y, colorscale, zmin, zmax, xa, ya, title, showscale=False):
-    return {"type": "heatmap", "z": _r(z, 4), "x": x, "y": y, "colorscale": colorscale, "zmin": zmin, "zmax": zmax,
+    return {"type": "heatmap", "z": rounded(z, 4), "x": x, "y": y, "colorscale": colorscale, "zmin": zmin, "zmax": zmax,
             "xaxis": xa, "yaxis": ya, "showscale": showscale, "name": title,
             "hovertemplate": title + " %{z:.3f}<br>u = (%{y}, %{x}) px<extra></extra>"}
 
@@ -62,7 +62,7 @@ def morlet(view, max_side: int = 61) -> dict:
     step = max(1, math.ceil(k.shape[0] / max_side))
     r = k.shape[0] // 2
     k = k[::step, ::step]
-    axis = _r(np.arange(-r, r + 1)[::step], 1)
+    axis = rounded(np.arange(-r, r + 1)[::step], 1)
     vmax = float(np.abs(view.kernel).max())
     div = render.plotly_scale(render.DIVERGING)
     seq = render.plotly_scale(render.SEQUENTIAL)
@@ -91,8 +91,8 @@ def relu(x: np.ndarray, parts: dict, threshold: float) -> dict:
     data, lay = [], layout(height=280, showlegend=False, margin={"l": 40, "r": 10, "t": 30, "b": 60}, annotations=[])
     for i, (name, y, color) in enumerate(specs):
         xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
-        data.append({"type": "scatter", "mode": "lines", "x": _r(x, 3), "y": _r(y, 4), "xaxis": xa, "yaxis": ya,
-                     "line": {"color": color, "width": 4}, "name": name,
+        data.append({"type": "scatter", "mode": "lines", "x": rounded(x, 3), "y": rounded(y, 4), "xaxis": xa,
+                     "yaxis": ya, "line": {"color": color, "width": 4}, "name": name,
                      "hovertemplate": "x %{x:.2f} → %{y:.2f}<extra>" + name + "</extra>"})
         dom = [i * 0.37, i * 0.37 + 0.26]
         suffix = "" if i == 0 else str(i + 1)
@@ -117,7 +117,8 @@ def separation(za, zb, stats: dict, names: tuple[str, str]) -> dict:
     data = []
     lim = float(max(np.abs(za.real).max(), np.abs(za.imag).max(), np.abs(zb.real).max(), np.abs(zb.imag).max()))
     for z, name, c in zip((za, zb), names, colors):
-        data.append({"type": "scatter", "mode": "markers", "x": _r(z.real, 3), "y": _r(z.imag, 3), "name": name,
+        data.append({"type": "scatter", "mode": "markers", "x": rounded(z.real, 3), "y": rounded(z.imag, 3),
+                     "name": name,
                      "legendgroup": name, "marker": {"size": 5, "color": c, "opacity": 0.55},
                      "hovertemplate": "Re %{x:.2f}, Im %{y:.2f}<extra>" + name + "</extra>"})
     for z, name, c in zip((za, zb), names, colors):
@@ -127,7 +128,7 @@ def separation(za, zb, stats: dict, names: tuple[str, str]) -> dict:
                      "marker": {"size": 16, "color": c, "symbol": "x", "line": {"width": 2, "color": "black"}},
                      "hovertemplate": "class mean %{x:.3f} + %{y:.3f}i<extra>" + name + "</extra>"})
     for z, name, c in zip((za, zb), names, colors):
-        data.append({"type": "histogram", "x": _r(np.abs(z), 3), "name": f"|x∗ψ| {name}", "legendgroup": name,
+        data.append({"type": "histogram", "x": rounded(np.abs(z), 3), "name": f"|x∗ψ| {name}", "legendgroup": name,
                      "showlegend": False, "marker": {"color": c}, "opacity": 0.6, "nbinsx": 30,
                      "xaxis": "x2", "yaxis": "y2"})
     shapes = [{"type": "line", "xref": "x2", "yref": "paper", "x0": float(np.abs(z).mean()),
