@@ -13,7 +13,7 @@ import torch
 from _demo_support import CAT, make_files
 
 from core import weights as pretrained
-from core.models import build_model
+from core.models import CIFAR10_SMALL, build_model
 from demo.draw import explainer, panels, render
 from demo.handlers import page as page_handlers
 from demo.handlers.page import NO_IMAGE
@@ -390,7 +390,7 @@ def test_shipped_weights_light_up(weights_dir):
 def test_interim_weights_stand_in_under_the_same_key(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(2)
-    model = build_model("lscat_skip_cifar10", widths=pretrained.CIFAR10_SMALL)
+    model = build_model("lscat_skip_cifar10", widths=CIFAR10_SMALL)
     pretrained.save(model, "lscat_skip_cifar10_small", {"top1": 0.7}, half=True)
     assert catalog.offered()[0] == "lscat_skip_cifar10"  # the API key does not change
     dm = ModelStore().get("lscat_skip_cifar10")

@@ -7,7 +7,7 @@ import pytest
 
 from core.cli import experiments as experiments_cli
 from core.experiments import summary, tables
-from core.experiments.probe import probe
+from core.experiments import probe
 from tests.helpers_data import make_folder
 
 

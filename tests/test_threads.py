@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from demo.ui import default_threads
+from demo.compute.lanes import default_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 
