@@ -46,6 +46,8 @@ NOT_SERVED = ("torchvision",)
 BINARY_PATTERNS = ("*.safetensors", "*.pt", "*.pth", "*.ckpt", "*.bin", "*.npy", "*.npz", "*.pkl", "*.onnx",
                    "*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.bmp", "*.tif", "*.tiff", "*.ico",
                    "*.mp4", "*.webm", "*.wav", "*.mp3", "*.pdf", "*.zip", "*.gz", "*.tar", "*.xz")
+# Python's caches (a run of the bundle writes them): never part of the bundle, never uploaded.
+IGNORED = ("*.pyc", "*.pyo", "__pycache__/*", "*/__pycache__/*")
 SHORT_DESCRIPTION = "Watch wavelet phases turn while moduli stay (ICLR 2022)"
 
 
@@ -80,8 +82,8 @@ def code_files(root: Path = ROOT) -> list[str]:
     keep = []
     for rel in out:
         parts = rel.split("/")
-        if (not rel or rel == SELF or rel.startswith(SELF + "/") or "__pycache__" in parts
-                or rel.endswith((".pyc", ".pyo")) or any(p.startswith(".") for p in parts)):
+        mine = rel == SELF or rel.startswith(SELF + "/")
+        if not rel or mine or ignored(rel) or any(p.startswith(".") for p in parts):
             continue
         if (root / rel).is_file():
             keep.append(rel)
@@ -160,8 +162,14 @@ def is_binary(path: Path) -> bool:
     return False
 
 
+def ignored(rel: str) -> bool:
+    return any(fnmatch.fnmatch(rel, p) for p in IGNORED)
+
+
 def files_of(folder: Path) -> list[str]:
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    """The bundle's files (relative paths), less Python's caches."""
+    rels = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return sorted(rel for rel in rels if not ignored(rel))
 
 
 def problems(folder: Path) -> list[str]:

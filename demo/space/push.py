@@ -16,7 +16,7 @@ from huggingface_hub import HfApi, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from demo.space.build import HARDWARE, SpaceError, family, files_of, front_matter, problems
+from demo.space.build import HARDWARE, IGNORED, SpaceError, family, files_of, front_matter, problems
 
 SPACES_URL = "https://huggingface.co/spaces/"
 
@@ -77,6 +77,7 @@ def push(folder: str | Path, repo_id: str, hardware: str | None = None, private:
         api.create_repo(repo_id, repo_type="space", space_sdk="gradio", space_hardware=hardware,
                         private=private, exist_ok=True)
         api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="space", delete_patterns="*",
+                          ignore_patterns=list(IGNORED),
                           commit_message=f"Phase collapse demo: {len(files)} files ({hardware})")
     except HfHubHTTPError as e:
         raise SpaceError(f"the Hub refused: {e}") from None
