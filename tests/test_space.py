@@ -85,7 +85,7 @@ def test_requirements_per_hardware(bundles):
     cpu = (bundles["cpu-basic"].path / "requirements.txt").read_text().splitlines()
     assert f"--extra-index-url {space.CPU_INDEX}" in cpu and f"torch=={torch_version}+cpu" in cpu
     zero = (bundles["zero-a10g"].path / "requirements.txt").read_text().splitlines()
-    assert f"torch=={space.ZEROGPU_TORCH}" in zero and "spaces" in zero
+    assert f"torch=={space.ZEROGPU_TORCH}" in zero and "spaces" in zero and "spaces" in cpu
     assert not [line for line in zero if "extra-index-url" in line or "+cpu" in line]
     for lines in (cpu, zero):
         assert not [line for line in lines if line.startswith(("torchvision", "nvidia"))]

@@ -126,8 +126,10 @@ def space_requirements(hardware: str, root: Path = ROOT) -> str:
                  f"--extra-index-url {CPU_INDEX}", f"torch=={torch_version}+cpu"]
     else:
         head += [f"# ZeroGPU: a PyTorch version its documentation lists (the project tests {torch_version}).",
-                 f"torch=={ZEROGPU_TORCH}", "spaces"]
-    return "\n".join(head + rest) + "\n"
+                 f"torch=={ZEROGPU_TORCH}"]
+    # `spaces`: ZeroGPU's decorator (a no-op elsewhere); Gradio's reloader on any Space (SYSTEM=spaces)
+    # also imports it, and logs a traceback at start-up without it (bench/rehearse_space.py saw it).
+    return "\n".join(head + ["spaces"] + rest) + "\n"
 
 
 def space_readme(hardware: str, weights: list[str], root: Path = ROOT) -> str:
