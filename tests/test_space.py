@@ -3,6 +3,7 @@ requirements, imports from the bundle alone) and the push, with the Hub client r
 
 import fnmatch
 import hashlib
+import shlex
 import os
 import subprocess
 import sys
@@ -196,3 +197,16 @@ def test_push_reports_a_refusal_from_the_hub(cpu):
     with pytest.raises(space.SpaceError, match="the Hub refused: 401"):
         push(cpu.path, "a/b", api=Recorder(fail=HfHubHTTPError("401 Unauthorized: invalid token",
                                                               response=response)))
+
+
+def test_the_documented_commands_parse():
+    """Every `python -m demo.space` line of docs/HOSTING.md is accepted by the command's parser."""
+    from demo.space.__main__ import parser
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "HOSTING.md").read_text()
+    lines = [line.split("#")[0].replace("[--private]", "--private") for line in doc.splitlines()
+             if line.startswith("python -m demo.space ")]
+    assert len(lines) >= 3, lines
+    for line in lines:
+        args = parser().parse_args(shlex.split(line)[3:])
+        assert args.command in ("build", "push") and args.dir.startswith("/tmp/"), line
