@@ -3,8 +3,8 @@ requirements, imports from the bundle alone) and the push, with the Hub client r
 
 import fnmatch
 import hashlib
-import shlex
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
