@@ -34,17 +34,14 @@ import threading
 import time
 from pathlib import Path
 
+from gradio_client import Client, handle_file
+
+from bench.bench_demo import free_port, stop, wait_http
+from core.provenance import append_jsonl, measured_on
+from demo.space.build import CPU_INDEX, build
+from tests._demo_support import rss_mb  # the RSS of a process tree, as the app tests measure it
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from _demo_support import rss_mb  # noqa: E402  (the RSS of a process tree, as the app tests measure it)
-from bench_demo import free_port, stop, wait_http  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
-
-from core.provenance import append_jsonl, measured_on  # noqa: E402
-from demo.space.build import CPU_INDEX, build  # noqa: E402
 
 OUT = ROOT / "docs" / "bench" / "space_rehearsal.jsonl"
 EXAMPLE = ROOT / "demo" / "examples" / "cat.jpg"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.pretrained import resolve, weights_path
-from demo.models import BASELINES, LSCAT
+from core.weights.store import resolve, weights_path
+from demo.models.catalog import BASELINES, LSCAT
 from demo.space import build as space
 from demo.space.__main__ import main
 from demo.space.push import push
@@ -100,7 +100,7 @@ def test_bundle_app_imports_from_the_bundle_alone(cpu):
         import sys
         sys.path.insert(0, ".")
         import os, app, core, demo, core.pretrained as p
-        from demo.models import offered
+        from demo.models.catalog import offered
         here = os.getcwd()
         assert all(m.__file__.startswith(here) for m in (app, core, demo)), (app.__file__, core.__file__)
         assert str(p.PRETRAINED_DIR).startswith(here), p.PRETRAINED_DIR

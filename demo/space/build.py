@@ -21,8 +21,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.pretrained import card_path, resolve, weights_path
-from demo.models import BASELINES, LSCAT
+from core.weights.store import card_path, resolve, weights_path
+from demo.models.catalog import BASELINES, LSCAT
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
