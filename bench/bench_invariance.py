@@ -1,5 +1,5 @@
 """How long the invariance view takes: the prediction-stability map over the grid of sub-pixel shifts and
-its per-block curve (one batched pass, core.invariance.stability_map), per model, in process.
+its per-block curve (one batched pass, core.analysis.invariance.stability_map), per model, in process.
 
     .venv/bin/python bench/bench_invariance.py                       # appends to docs/bench/invariance_cpu.jsonl
     .venv/bin/python bench/bench_invariance.py --baselines --runs 5  # also untrained ResNet-18 baselines
@@ -10,15 +10,15 @@ before its weights land: its architecture and input size, hence its cost, are th
 image cat.jpg prepared as the demo prepares it, then ``--runs`` timed calls (median reported, min and
 max too) of
 
-  * ``core``: core.invariance.stability_map on the default grid (17 x 17 shifts over [-2, 2] px, 290
-    forward passes in chunks of core.invariance.chunk_size, the per-block errors included): the map +
+  * ``core``: core.analysis.invariance.stability_map on the default grid (17 x 17 shifts over [-2, 2] px, 290
+    forward passes in chunks of core.analysis.invariance.chunk_size, the per-block errors included): the map +
     the curve;
   * ``view``: demo.invariance.stability_view with its cache emptied first: the same, plus the figures,
     the summary and the numbers the UI shows (what a click on "Compute the stability map" costs once
     the image has been analysed).
 
 Threads: the app's default (demo.compute.lanes.default_threads: half the cores, 1 on this 2-core machine), or
-``--threads``; chunks computed at once: core.invariance.default_workers (2 on this machine: one per
+``--threads``; chunks computed at once: core.analysis.invariance.default_workers (2 on this machine: one per
 core), or ``--workers``. Each line also records the CPU seconds per run of this process, summed
 over its threads (on a loaded machine the wall time includes waiting for a core; with one worker
 the CPU time is what an idle machine would need), the load average before and after, the machine,
@@ -120,7 +120,7 @@ def main() -> int:
     ap.add_argument("--boundary", default="circular", choices=["circular", "zero"])
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--workers", type=int, default=None,
-                    help="chunks computed at once (default: core.invariance.default_workers, 2 on 2 cores)")
+                    help="chunks computed at once (default: core.analysis.invariance.default_workers, 2 on 2 cores)")
     ap.add_argument("--out", default=str(OUT), help="JSONL file to append to ('-': stdout only)")
     ap.add_argument("--note", default="", help="free text recorded with the line (e.g. what else was running)")
     args = ap.parse_args()

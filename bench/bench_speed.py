@@ -9,7 +9,7 @@ What is timed (img/s, after warm-up, wall clock with device synchronization):
     lscat_skip_cifar10 and resnet18_cifar10 at the same batch size, and with --imagenet also
     lscat_skip_imagenet at 224 px;
   * operator: the phase-collapse operator rho W of one block, x -> (x * phi(2u), |x * psi_theta(2u)|)
-    with the standard J=1, L=8 filters (core.wavelet + core.nonlinearities.modulus), forward only,
+    with the standard J=1, L=8 filters (core.nn.wavelet + core.nn.nonlinearities.modulus), forward only,
     against kymatio's Scattering2D(J=1, L=8, max_order=1) on the same input. Both give 9 maps per
     channel at half resolution; kymatio additionally low-passes |x * psi| (its definition of S1).
 

@@ -5,7 +5,7 @@
 
 For each seed the recipe is trained twice, identical but for ``bf16`` (the initialization, the data
 order and the augmentation are all seeded, so the pair starts from the same weights and sees the same
-batches), with ``core.train.train`` into ``runs/bf16_check/<recipe>_<fp32|bf16>_s<seed>`` (resumable:
+batches), with ``core.training.train`` into ``runs/bf16_check/<recipe>_<fp32|bf16>_s<seed>`` (resumable:
 a finished run is read back, an interrupted one continues). Both are evaluated the same way at the
 end: fp32, on the fp16-rounded weights, on all 10,000 test images, so the paired difference is what
 bf16 *training* costs. Prints and appends one line per run and a summary (mean and standard deviation

@@ -3,7 +3,7 @@
     .venv/bin/python bench/cpu_levers.py [--out docs/bench/cpu_levers.jsonl] [--compile-imagenette] [--recipes R ...]
 
 Times the models this project trains on a CPU, at their recipes' batch and input sizes
-(``core.recipes``): the eighth-width CIFAR-10 LScat+skip (batch 128, 32 px), the eighth-width
+(``core.training.recipes``): the eighth-width CIFAR-10 LScat+skip (batch 128, 32 px), the eighth-width
 Imagenette LScat+skip (batch 32, 96 px crops) and ResNet-18 on CIFAR-10 (batch 128), each eager
 and compiled, fp32 and bf16 (AMX-BF16 where the CPU has it). Median of --iters timed steps after
 --warmup untimed ones (compilation happens in the warm-up; its time is reported). Compiling the

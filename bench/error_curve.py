@@ -4,7 +4,7 @@
 
 For each shipped example photo (demo/examples), each shift tau and each boundary mode, runs the
 pretrained model ``--weights`` and the same architecture with its untrained initialization
-(``core.pretrained.build_untrained``) on the image and on its translate, and measures per block,
+(``core.weights.build_untrained``) on the image and on its translate, and measures per block,
 with ``core.analysis.compare_blocks``, the relative error of the wavelet coefficients against the
 phase-shift prediction e^{-i xi.tau}(x*psi) ("linear") and of their moduli ("modulus"), over all
 orientations and channels. Prints the median over the images, per block, as a table, then one JSON

@@ -8,7 +8,7 @@ the *same* images differ by much less noise than that: only the images on which 
 information. This counts, image by image, the images both get right, only A gets right and only B
 gets right, and gives the exact two-sided McNemar test (a binomial test of the discordant images at
 1/2): the probability of a split at least this uneven if the two models were equally good. Both
-models are evaluated by ``core.evaluate.evaluate`` (each with its card's preprocessing, fp32, no
+models are evaluated by ``core.training.evaluate.evaluate`` (each with its card's preprocessing, fp32, no
 shifts), which gives each image's result. Prints one line and appends it, with CPU, threads, torch, commit,
 date and load average, to ``--out``.
 """
@@ -40,7 +40,7 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
 
 
 def correct(name: str, data: str, split: str | None, workers: int) -> tuple[torch.Tensor, str]:
-    """Per image of the split: did the model's top-1 match the label (core.evaluate.evaluate, no shifts)."""
+    """Per image of the split: did the model's top-1 match the label (core.training.evaluate.evaluate, no shifts)."""
     res = evaluate(name, data, split=split, shifts=(), workers=workers, progress=False, per_image=True)
     return torch.tensor(res["correct"]), res["split"]
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("a", help="a shipped pretrained entry")
     p.add_argument("b", help="another, for the same data")
-    p.add_argument("--data", required=True, help="data root (as for core.evaluate)")
+    p.add_argument("--data", required=True, help="data root (as for core.training.evaluate)")
     p.add_argument("--split", default=None)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default=None, help="append the result as one JSON line here")

@@ -7,14 +7,14 @@ For a pretrained scattering model (its shipped weights, or untrained when none i
 is the same), one forward pass on ``--batch`` random images at its input size records each block's
 wavelet input; then, per block, the wavelet transform W is timed (median of ``--runs``, one torch
 thread, as the demo's invariance view runs each chunk; a batch of 10 is its chunk at 112 px,
-``core.invariance.chunk_size``) on the FFT path and on the spatial path, with the relative difference
-of their outputs (the spatial path's window error, ``core.wavelet``). Also printed: the padded grid
+``core.analysis.invariance.chunk_size``) on the FFT path and on the spatial path, with the relative difference
+of their outputs (the spatial path's window error, ``core.nn.wavelet``). Also printed: the padded grid
 the FFT path transforms (the input size + 4) and its largest prime factor, since pocketfft is slow on
 sizes with a large one. The model's own path is what ``impl="auto"`` chose.
 
 Per-block times do not add up to the demo's: its invariance view runs chunks on two workers at
-once (``core.invariance.default_workers``), which then share the memory bandwidth. So the end-to-end
-check follows: ``core.invariance.stability_map`` on the demo's default grid (17 x 17 shifts of one
+once (``core.analysis.invariance.default_workers``), which then share the memory bandwidth. So the end-to-end
+check follows: ``core.analysis.invariance.stability_map`` on the demo's default grid (17 x 17 shifts of one
 random image), median of ``--runs``, with the model's own paths and with the faster path of each
 block as measured above, and the largest difference of the map's probabilities between the two.
 One JSON line per run (the machine's header from core.provenance, the blocks, the map).
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
             timings[impl] = median_ms(w, x, args.runs)
             outs[impl] = w(x)
         w.impl = own
-        grid = x.shape[-1] + 4  # core.wavelet's reflect padding: 2 pixels per side
+        grid = x.shape[-1] + 4  # core.nn.wavelet's reflect padding: 2 pixels per side
         rel = ((outs["fft"] - outs["spatial"]).norm() / outs["fft"].norm()).item()
         rows.append({"block": j, "input": list(x.shape), "kernel": 2 * w.radius + 1, "stride": w.stride,
                      "path": own, "fft_grid": grid, "largest_prime_factor": largest_prime_factor(grid),

@@ -2,7 +2,7 @@
 
 Every figure the project quotes comes with the machine (CPU model, cores, torch threads), the torch
 version, the date (UTC), the commit and the machine's load. Training records it in each run's
-final.json and card (``core.train.environment``); every script under bench/ starts its JSON lines
+final.json and card (``core.training.export.environment``); every script under bench/ starts its JSON lines
 with :func:`measured_on` and writes them with :func:`append_jsonl`.
 
     from core.provenance import measured_on, append_jsonl

@@ -1,4 +1,4 @@
-"""core.average (SWA over a run's cycles): the average, the statistics pass, the lineage check, the
+"""core.training.average (SWA over a run's cycles): the average, the statistics pass, the lineage check, the
 export, and the CLI, with tiny models trained for a few steps on synthetic data."""
 
 import json

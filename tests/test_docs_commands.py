@@ -6,10 +6,10 @@ How a documented line becomes a tiny run: the data placeholders (ROOT, IMAGENET,
 ...) become tiny ImageFolders of the data set the recipe or model needs; the line runs in its own
 temporary working directory (a ``--resume`` in the one of the run it resumes), so relative ``--out``
 paths stay there; ``pretrained/`` is a temporary folder that the documented ``--export`` lines fill
-and the ``core.evaluate`` lines read. A training line gets ``--set`` overrides appended that shrink
+and the ``core.training.evaluate`` lines read. A training line gets ``--set`` overrides appended that shrink
 it (widths of 4, 16 or 64 px images, one epoch or a 3 s budget, no compile): ``--set`` is applied
 after every other flag, so the documented flags are all parsed and used, only the sizes change.
-Commands run in process (``core.train.main``, ``core.evaluate.main``); one runs as ``python -m``.
+Commands run in process (``core.training.main``, ``core.training.evaluate.main``); one runs as ``python -m``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ DATA_PLACEHOLDERS = ("ROOT", "IMAGENET", ".data/cifar10-jpeg", "../shared/data/c
 
 
 def documented_commands(text: str) -> list[str]:
-    """The core.train / core.evaluate command lines of a markdown text: indented code lines (a
+    """The core.training / core.training.evaluate command lines of a markdown text: indented code lines (a
     trailing backslash continues a line) and single-line inline code, without comments, environment
     assignments or the torchrun launcher (DDP has its own tests; the flags are the same)."""
     lines, joined = text.splitlines(), []
@@ -116,7 +116,7 @@ def tiny_overrides(argv: list[str]) -> list[str]:
 
 def data_for(module: str, argv: list[str]) -> str:
     """Which tiny data set a documented line is about: the recipe's, or the evaluated entry's."""
-    if module == "core.train":
+    if module == "core.training":
         recipe = flag(argv, "--recipe")
         return make_config(recipe)["dataset"] if recipe else "cifar10"
     return flag(argv, "--dataset") or pretrained.ENTRIES[flag(argv, "--model")].dataset
@@ -134,7 +134,7 @@ def run_documented(cmd: str, datasets: dict, work: Path, cwd_of: dict, monkeypat
         cwd.mkdir()
         if out:
             cwd_of[out] = cwd
-    if module == "core.train" and "--recipe" in argv and "--list-recipes" not in argv:
+    if module == "core.training" and "--recipe" in argv and "--list-recipes" not in argv:
         argv += tiny_overrides(argv)
     if "--weights" in argv:  # the file the line names: here, an untrained model of its architecture
         from safetensors.torch import save_file
@@ -142,7 +142,7 @@ def run_documented(cmd: str, datasets: dict, work: Path, cwd_of: dict, monkeypat
         torch.manual_seed(0)
         model = pretrained.build_untrained(flag(argv, "--model"))
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(cwd / flag(argv, "--weights")))
-    if module == "core.evaluate":
+    if module == "core.training.evaluate":
         argv += ["--workers", "0", "--no-progress"] if "--workers" not in argv else []
     monkeypatch.chdir(cwd)
     capsys.readouterr()
@@ -158,7 +158,7 @@ def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, cap
     cwd_of: dict = {}
     cmds = all_commands()
     # training first (its --export lines provide the weights that the evaluation lines read)
-    ordered = [c for c in cmds if " core.train " in c[1]] + [c for c in cmds if " core.evaluate " in c[1]]
+    ordered = [c for c in cmds if " core.training " in c[1]] + [c for c in cmds if " core.training.evaluate " in c[1]]
     seen = set()
     for doc, cmd in ordered:
         if cmd in seen:
@@ -171,7 +171,7 @@ def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, cap
             continue
         res = json.loads(out[-1])
         assert 0 < res["top5"] and res["top1"] <= res["top5"] <= 1, (cmd, res)
-        if " core.train " in cmd:
+        if " core.training " in cmd:
             final = json.loads((cwd / out_dir / "final.json").read_text())
             assert res["top1"] == final["top1"] and res["epochs"] == final["epochs"], cmd
             if "--export" in cmd:  # the card records the run's command lines (a resume of a finished run adds none)

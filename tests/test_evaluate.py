@@ -1,4 +1,4 @@
-"""core.evaluate: shifts, shift consistency, top-k, and the CLI's last JSON line."""
+"""core.training.evaluate: shifts, shift consistency, top-k, and the CLI's last JSON line."""
 
 import json
 

@@ -262,7 +262,7 @@ def test_dataclass_properties():
 
 @pytest.fixture
 def weights(tmp_path, monkeypatch):
-    """A temporary pretrained directory (core.pretrained.PRETRAINED_DIR, i.e. PHASE_COLLAPSE_PRETRAINED)
+    """A temporary pretrained directory (core.weights.PRETRAINED_DIR, i.e. PHASE_COLLAPSE_PRETRAINED)
     with a tiny LScat+skip CIFAR-10 model; ``weights.resnet()`` adds a ResNet-18 baseline."""
     monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(0)

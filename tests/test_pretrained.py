@@ -1,4 +1,4 @@
-"""core.pretrained: save / load round trip and every failure as a PretrainedError."""
+"""core.weights: save / load round trip and every failure as a PretrainedError."""
 
 import json
 

@@ -123,9 +123,9 @@ def test_documented_long_runs_are_well_formed():
     """Each background line parses as its module's command line, exports its recipe's entry to a
     folder of its own (never straight into pretrained/), logs under runs/, and has a resume line
     with the same --out, --export and log; none touches the Imagenette LScat run's folder. Each
-    average of core.average has its launch line, with its own folders and log."""
+    average of core.training.average has its launch line, with its own folders and log."""
     found = launch_lines()
-    starts = [m for m in found if m.group(2) == "core.train" and "--resume" not in m.group(3)]
+    starts = [m for m in found if m.group(2) == "core.training" and "--resume" not in m.group(3)]
     resumes = {shlex.split(m.group(3))[shlex.split(m.group(3)).index("--out") + 1]: m for m in found
                if "--resume" in m.group(3)}
     recipes = set()
@@ -156,7 +156,7 @@ def test_documented_long_runs_are_well_formed():
         assert (a.what, a.scale, a.seeds) == ("all", "laptop", [0, 1, 2]) and a.cifar10
     from core.training import average as A
 
-    averages = [(A.parse_args(shlex.split(m.group(3))), m) for m in found if m.group(2) == "core.average"]
+    averages = [(A.parse_args(shlex.split(m.group(3))), m) for m in found if m.group(2) == "core.training.average"]
     assert {a.name for a, _ in averages} == set(A.AVERAGES), "a launch line for each average"
     for a, m in averages:  # its own out, export folder and log; never straight into pretrained/
         assert a.out == f"runs/average_{a.name}" and a.export_dir == f"runs/export_{a.name}" and a.no_progress
@@ -167,7 +167,7 @@ def test_documented_checks_evaluate_what_the_launch_lines_export():
     text = (ROOT / "docs" / "TRAINING.md").read_text().replace("\\\n", " ")
     exports = set()
     for m in launch_lines():
-        if m.group(2) == "core.train" and "--resume" not in m.group(3):
+        if m.group(2) == "core.training" and "--resume" not in m.group(3):
             a = train_cli.parse_args(shlex.split(m.group(3)))
             exports.add(f"{a.export_dir}/{a.export}.safetensors")
     checks = re.findall(r"^\s*\.venv/bin/python -m core\.evaluate (.*)$", text, flags=re.M)

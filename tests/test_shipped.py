@@ -1,5 +1,5 @@
 """The weights shipped in pretrained/: each loads (sha256 checked), its card says how it was made,
-and, where ../shared holds the data, its recorded test accuracy is reproduced by core.evaluate."""
+and, where ../shared holds the data, its recorded test accuracy is reproduced by core.training.evaluate."""
 
 import os
 import subprocess
@@ -41,7 +41,7 @@ DATA = {"cifar10": ("cifar10-jpeg.tar.gz", ["cifar10-jpeg/test"], "cifar10-jpeg"
 @pytest.mark.parametrize("name", [n for n in SHIPPED if pretrained.ENTRIES[n].dataset in DATA]
                          or [pytest.param(None, marks=pytest.mark.skip("no CIFAR-10 or Imagenette weights shipped"))])
 def test_accuracy_in_the_card_is_reproduced(name, tmp_path):
-    """core.evaluate on the whole test split (CIFAR-10) or val split (Imagenette) gives the card's top-1."""
+    """core.training.evaluate on the whole test split (CIFAR-10) or val split (Imagenette) gives the card's top-1."""
     tar, members, root, n = DATA[pretrained.ENTRIES[name].dataset]
     if not (SHARED / tar).is_file():
         pytest.skip("../shared/data is not here")

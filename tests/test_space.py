@@ -99,7 +99,7 @@ def test_bundle_app_imports_from_the_bundle_alone(cpu):
     code = textwrap.dedent("""
         import sys
         sys.path.insert(0, ".")
-        import os, app, core, demo, core.pretrained as p
+        import os, app, core, demo, core.weights.store as p
         from demo.models.catalog import offered
         here = os.getcwd()
         assert all(m.__file__.startswith(here) for m in (app, core, demo)), (app.__file__, core.__file__)

@@ -233,7 +233,7 @@ def test_budget_sets_epochs_and_cli_export(folder, tmp_path, capsys):
     assert "JPEG copy" in card["data"] and card["top1"] == last["top1"]
     assert card["hardware"] == (f"{provenance.cpu_name()}, CPU ({usable_cpus()} cores usable), "
                                 f"{torch.get_num_threads()} torch threads, fp32, eager")
-    # the card describes the tiny architecture it holds; it loads through core.pretrained (fp16 -> fp32)
+    # the card describes the tiny architecture it holds; it loads through core.weights (fp16 -> fp32)
     assert card["build"] == {"widths": TINY["widths"], "num_classes": 10} and card["input_size"] == 16
     pretrained_dir = pretrained.store.PRETRAINED_DIR
     try:
@@ -294,7 +294,7 @@ def test_workers_loader_path(tmp_path):
     final = T.train(cfg, tmp_path / "w", progress=False)
     assert final["n_test"] == 12 and final["epochs"] == 1
     # the final numbers are those of the stored weights (rounded to fp16) on the whole val split,
-    # preprocessed as core.evaluate does
+    # preprocessed as core.training.evaluate does
     from core import data as D
     from core.training.evaluate import run_evaluation
 
@@ -379,7 +379,7 @@ def test_gpu_path_compile_bf16_channels_last_on_cpu(folder, tmp_path, monkeypatc
     """What the GPU recipes switch on (torch.compile of the train and eval graphs, bf16 autocast,
     channels_last), end to end on the CPU before any GPU: interrupted mid-epoch, resumed, finished
     (fp32 final evaluation with shift consistency) and exported; the resumed run equals an
-    uninterrupted one bitwise, and core.evaluate on the exported file reproduces the final numbers."""
+    uninterrupted one bitwise, and core.training.evaluate on the exported file reproduces the final numbers."""
     from core import weights as pretrained
     from core.training import evaluate as E
 

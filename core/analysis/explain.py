@@ -62,7 +62,7 @@ class MorletView:
 
 
 def morlet_view(filters, k: int, scale: int = 1, radius: int | None = None) -> MorletView:
-    """Orientation ``k`` of a :class:`core.filters.FilterSet` used at a block whose pixels are
+    """Orientation ``k`` of a :class:`core.nn.filters.FilterSet` used at a block whose pixels are
     ``scale`` input pixels, drawn on the input grid: sigma * scale wide, frequency xi / scale."""
     if not 0 <= k < filters.L:
         raise ValueError(f"orientation must be in 0..{filters.L - 1}, got {k}")

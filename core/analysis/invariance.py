@@ -5,7 +5,7 @@ tests/test_invariance.py; the demo only draws it (demo/invariance.py).
 * :func:`shift_offsets` / :func:`shift_grid`: the grid, e.g. 17 x 17 shifts (dy, dx) with both
   coordinates in {-2, -1.75, ..., 2} input pixels (step 0.25 px: sub-pixel shifts).
 * :func:`translate_batch`: the image translated by every shift of the grid at once, exactly as
-  ``core.analysis.translate`` translates it by one ("circular": Fourier shift on the torus;
+  ``core.analysis.shifts.translate`` translates it by one ("circular": Fourier shift on the torus;
   "zero": zero-padded canvas).
 * :func:`stability_map`: one batched pass of the network over the translates (in chunks of 4 to 64
   images, :func:`chunk_size`, under ``torch.inference_mode``). Per shift: the probability of the
@@ -13,7 +13,7 @@ tests/test_invariance.py; the demo only draws it (demo/invariance.py).
   scattering network the relative modulus error || |(tau.x)*psi| - |x*psi| || / || x*psi || over
   all channels and orientations (as ``core.analysis.compare_blocks``' ``modulus_error_all``); for
   a network without wavelets (the ResNet-18 baseline) the relative change of each stage's output,
-  ``core.explain.feature_change``'s || f(tau.x) - f(x) || / || f(x) ||, without shifting back.
+  ``core.analysis.explain.feature_change``'s || f(tau.x) - f(x) || / || f(x) ||, without shifting back.
 
 Conventions follow ``core.analysis``: tau = (dy, dx) = (rows, cols) in input pixels, dy > 0 moves
 the image down, dx > 0 to the right. The unshifted image is the reference: ``x`` itself, not its

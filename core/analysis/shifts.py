@@ -101,7 +101,7 @@ def fourier_shift_batch(x: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
 
 def translate_batch(x: torch.Tensor, taus: torch.Tensor, mode: str = "circular") -> torch.Tensor:
     """One real image x (C, H, W) or (1, C, H, W) translated by each shift of ``taus`` (N, 2) (dy, dx):
-    (N, C, H, W), equal to ``core.analysis.translate(x, tau, mode)`` for every tau (up to rounding;
+    (N, C, H, W), equal to ``core.analysis.shifts.translate(x, tau, mode)`` for every tau (up to rounding;
     "zero" uses translate's own canvas margin, ceil(max |tau|) + 2, per shift)."""
     check_mode(mode)
     if x.dim() == 4:
@@ -126,7 +126,7 @@ def translate_batch(x: torch.Tensor, taus: torch.Tensor, mode: str = "circular")
 
 
 def shift_images(x: torch.Tensor, taus: torch.Tensor, mode: str) -> torch.Tensor:
-    """Translate image i of x (B, C, H, W) by taus[i] = (dy, dx) with core.analysis.translate."""
+    """Translate image i of x (B, C, H, W) by taus[i] = (dy, dx) with core.analysis.shifts.translate."""
     out = torch.empty_like(x)
     uniq, inverse = torch.unique(taus, dim=0, return_inverse=True)
     for j, (dy, dx) in enumerate(uniq.tolist()):

@@ -34,7 +34,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     """Errors (unknown average, missing weights or data, sources of different runs) print one
-    ``error:`` line and return 2, as core.train and core.evaluate do."""
+    ``error:`` line and return 2, as core.training and core.training.evaluate do."""
     from core.data import DataError
     from core.training.errors import TrainError
     from core.weights.store import PretrainedError

@@ -81,7 +81,7 @@ def parse_args(argv=None):
                         "cores when the machine is idle, and far faster when something else also runs")
     p.add_argument("--threads", type=int,
                    help="torch threads per worker with --jobs, and of probe (default: the cores shared out)")
-    p.add_argument("--recipe", help="probe: time this core.recipes recipe instead of the scale's tables "
+    p.add_argument("--recipe", help="probe: time this core.training.recipes recipe instead of the scale's tables "
                                     "(data from --cifar10 or --imagenette)")
     p.add_argument("--smoke", action="store_true", help="tiny CPU-sized runs to check a setup (not results)")
     return p.parse_args(argv)

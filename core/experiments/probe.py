@@ -123,7 +123,7 @@ def _probe_estimate(res: dict, epochs: int, spe: int) -> dict:
 def probe_config(cfg: dict, steps: int, device: str | None = None, fit_images: int | None = None) -> dict:
     """Seconds of the pieces of one run of ``cfg``, measured on ``steps`` real training steps.
 
-    Builds the run as ``core.train`` does (same setup, same ``train_step``, same evaluation), on a
+    Builds the run as ``core.training`` does (same setup, same ``train_step``, same evaluation), on a
     training subset just large enough for the steps. Measures: the first step (which compiles),
     the steady step, one pass over the test split (after a first, compiling one), a slice of the
     final evaluation (fp32, with shifts), and the first step again after a Dynamo reset (the
@@ -266,7 +266,7 @@ def probe(scale: str, data: str, seeds: list[int], docs: Path, steps: int = 30, 
 
 
 def probe_recipe(recipe: str, data: str | None, docs: Path, steps: int = 30, device: str | None = None) -> dict:
-    """``probe_config`` for one training recipe of ``core.recipes`` (its data root given); appends a
+    """``probe_config`` for one training recipe of ``core.training.recipes`` (its data root given); appends a
     line to <docs>/probe_recipes.jsonl."""
     import os
 

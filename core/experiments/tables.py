@@ -29,7 +29,7 @@ class Row:
 class Table:
     title: str
     dataset: str  # which --data option feeds it
-    recipe: str  # the short recipe's base (core.recipes)
+    recipe: str  # the short recipe's base (core.training.recipes)
     rows: tuple[Row, ...]
     note: str = ""
     extra: dict = field(default_factory=dict)

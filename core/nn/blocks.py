@@ -1,7 +1,7 @@
 """The rest of a learned-scattering block and the head (SPEC §3).
 
-A block is  W -> rho -> Std -> P -> N.  W is ``core.wavelet.WaveletTransform``, rho is
-``core.nonlinearities.ComplexNonlinearity``; this file holds Std, P, N, the block and the head.
+A block is  W -> rho -> Std -> P -> N.  W is ``core.nn.wavelet.WaveletTransform``, rho is
+``core.nn.nonlinearities.ComplexNonlinearity``; this file holds Std, P, N, the block and the head.
 
 Between rho and P the tensor is *mixed*: ``n_complex`` complex channels in real view (2 adjacent
 real channels each, (re, im)) followed by ``n_real`` real channels (the moduli). P treats a real
@@ -28,7 +28,7 @@ class ComplexStandardization(nn.Module):
     statistics (momentum 0.1, unbiased variance) are used in eval mode. Under DDP the batch
     statistics are summed over all ranks, so every GPU standardizes with the global batch. The
     variance is computed around a shift, in one pass and one all-reduce, without the cancellation of
-    E[x^2] - E[x]^2 (``core.distributed.channel_moments``): accurate at any |mean| / std.
+    E[x^2] - E[x]^2 (``core.nn.distributed.channel_moments``): accurate at any |mean| / std.
     """
 
     def __init__(self, n_complex: int, n_real: int, eps: float = 1e-5, momentum: float = 0.1):

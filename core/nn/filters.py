@@ -1,6 +1,6 @@
 """The fixed wavelet filters of SPEC §2: Gabor, Morlet, low-pass, and the three filter sets.
 
-Everything here is plain numpy in float64; ``core.layers`` turns it into conv weights.
+Everything here is plain numpy in float64; ``core.nn.blocks`` turns it into conv weights.
 
 Conventions (SPEC §2 and §8)
 ----------------------------
@@ -23,10 +23,10 @@ s = 1. Unlike the reference code we use pi itself, not 3.1415 (SPEC §9).
 
 Two ways to lay the same formula on a grid:
 * :func:`morlet_window` / :func:`lowpass_window`: on a (2r+1)^2 window of offsets, used by the
-  spatial convolution in ``core.wavelet``. The radius is chosen by :func:`support_radius` so that
+  spatial convolution in ``core.nn.wavelet``. The radius is chosen by :func:`support_radius` so that
   the window holds all but ``TAIL_TOL`` of the filter's l1 mass.
 * :func:`periodized`: summed over periodic copies of an M x N grid with the origin at index 0, the
-  exact SPEC §2 definition, used by the FFT path of ``core.wavelet``.
+  exact SPEC §2 definition, used by the FFT path of ``core.nn.wavelet``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Non-linearities compared by the paper (SPEC §5).
 
 Complex ones act on the wavelet branch, in real view (..., 2, H, W) with channels on dim 1 and 2
-(see ``core.wavelet``); their learned parameters are per complex channel. Only ``mod`` collapses
+(see ``core.nn.wavelet``); their learned parameters are per complex channel. Only ``mod`` collapses
 the phase (its output is real); the others keep the phase and change the amplitude only.
 
     mod   |z|                                    phase collapse

@@ -10,9 +10,9 @@ circularly on that padded grid with the periodized filters, keep every ``stride`
 the padding. Output pixel u samples input pixel stride * u. Two exact-enough implementations:
 
 * ``"spatial"``: one small convolution on a gathered (reflect + wrap) copy of the input, with the
-  windowed filters of ``core.filters`` and the complex arithmetic folded into the conv weights.
+  windowed filters of ``core.nn.filters`` and the complex arithmetic folded into the conv weights.
   Computes only the kept pixels. Error against the definition: the filters' l1 tail beyond the
-  window, at most ``core.filters.TAIL_TOL`` = 1e-3 (checked in tests/test_wavelet.py).
+  window, at most ``core.nn.filters.TAIL_TOL`` = 1e-3 (checked in tests/test_wavelet.py).
 * ``"fft"``: the definition itself, by FFT on the padded grid (float32 even under autocast).
 
 ``"auto"`` takes the spatial path when the window is at most ``AUTO_MAX_KERNEL`` wide (every
@@ -89,7 +89,7 @@ class WaveletTransform(nn.Module):
 
     Args:
         channels: number of input channels C (complex channels when ``complex_input``).
-        filters: a :class:`core.filters.FilterSet`.
+        filters: a :class:`core.nn.filters.FilterSet`.
         complex_input: input is real view (B, 2C, H, W) if True, real (B, C, H, W) if False.
         impl: "auto", "spatial" or "fft".
         padding: "reflect" (the reference, default) or "circular" (the torus; for analysis).

@@ -185,7 +185,7 @@ def make_average(name: str, data: str, out_dir, export_dir=None, device="auto", 
         "training_wall_time_s": round(sum(history[n].get("wall_time_s", 0.0) for n in chain), 1),
         "lineage": chain, "wall_s": round(time.time() - t0, 1), "params": count_parameters(model),
         "weights_precision": "fp16" if half else "fp32", "data": data_.description, "env": env,
-        "command": command or f"core.average.make_average({name!r}, {data!r}, {str(out_dir)!r}, "
+        "command": command or f"core.training.average.make_average({name!r}, {data!r}, {str(out_dir)!r}, "
                               f"{None if export_dir is None else str(export_dir)!r})",
     }
     out = Path(out_dir)

@@ -120,7 +120,7 @@ class EvalError(RuntimeError):
 
 def load_model(name: str, weights: str | None) -> tuple[torch.nn.Module, dict, str, Preprocess]:
     """(model in eval mode, card, where the weights came from, preprocessing) for a pretrained entry
-    or a registry name, through ``core.pretrained.load``."""
+    or a registry name, through ``core.weights.load``."""
     from core import weights as pretrained
 
     if weights is None:

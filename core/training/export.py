@@ -65,7 +65,7 @@ def card_record(cfg: dict, final: dict, env: dict) -> dict:
 
 
 def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
-    """Write the final weights and their model card (core.pretrained.save)."""
+    """Write the final weights and their model card (core.weights.save)."""
     from core import weights as pretrained
 
     entry = check_export(name, cfg)

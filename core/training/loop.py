@@ -80,7 +80,7 @@ def train(config: dict | None, out_dir, *, resume: bool = True, stop_after: int 
     """Train (or resume, or return the finished result of) the run in ``out_dir``; see the module docstring.
 
     ``progress``: tqdm bars; ``verbose``: one printed line per epoch (and the budget probe's).
-    ``export``: a ``core.pretrained.ENTRIES`` name; at the end the final weights and their model card
+    ``export``: a ``core.weights.ENTRIES`` name; at the end the final weights and their model card
     are written to ``export_dir`` (default pretrained/). Returns final.json's content (with
     ``"stopped": True`` and no test metrics beyond the log's if ``stop_after`` ended the call early).
     """

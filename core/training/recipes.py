@@ -1,7 +1,7 @@
 """Training recipes: one readable dict per recipe, every choice written down (airbench style).
 
 A recipe is a complete training configuration. ``make_config(name, **overrides)`` returns a copy
-with overrides applied and checked; ``core.train.train`` takes such a dict, and records it in full
+with overrides applied and checked; ``core.training.train`` takes such a dict, and records it in full
 in its log, its checkpoint and the model card of the weights it exports.
 
 Why these choices (the reference recipe, SPEC §7, is 300 epochs of SGD lr 0.01, batch 128, fp32:
@@ -16,7 +16,7 @@ Why these choices (the reference recipe, SPEC §7, is 300 epochs of SGD lr 0.01,
 * weight decay 5e-4 on convolution, linear and P weights only (not on BatchNorm, biases or the
   non-linearities' thresholds, gains and biases: decaying a threshold towards 0 changes the model).
 * label smoothing 0.1; no EMA (with a decay to zero the last weights are already averaged enough).
-* ``budget_s``: if set, ``core.train`` times a few real steps first and sets ``epochs`` to what
+* ``budget_s``: if set, ``core.training`` times a few real steps first and sets ``epochs`` to what
   fits in that many seconds of wall time (the resolved number is recorded); None: ``epochs`` as is.
 
 Every key is documented in ``DEFAULTS`` below; a recipe lists the keys it sets, the rest are the
@@ -61,7 +61,7 @@ DEFAULTS: dict = dict(
     # -- optimization -----------------------------------------------------------------------
     epochs=30,
     budget_s=None,               # wall-time budget in seconds (see module docstring), or None
-    epochs_from_budget=False,    # set by core.train when it resolved `epochs` from budget_s
+    epochs_from_budget=False,    # set by core.training when it resolved `epochs` from budget_s
     batch_size=512,              # global batch (split over DDP ranks)
     eval_batch_size=500,
     optimizer="sgd",

@@ -63,7 +63,7 @@ def forwards(model: torch.nn.Module, cfg: dict, dev: torch.device, world: int):
 
         fwd = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     if cfg["compile"] and world > 1 and not hasattr(fc, "all_reduce_backward"):
-        # core.distributed.all_reduce_sum then falls back to torch.distributed.nn.functional.all_reduce,
+        # core.nn.distributed.all_reduce_sum then falls back to torch.distributed.nn.functional.all_reduce,
         # which torch.compile refuses.
         raise TrainError(f"torch {torch.__version__} has no differentiable functional all-reduce for the Std layers "
                          "under torch.compile + DDP; pass --no-compile")

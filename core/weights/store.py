@@ -117,7 +117,7 @@ def load(name: str, device: str | torch.device = "cpu", verify: bool = True,
 
     Without ``weights``: the shipped ``pretrained/<name>.safetensors`` and its card (sha256 verified,
     architecture checked against the entry). With ``weights``, a .safetensors file (an export of
-    ``core.train --export``, say): its card is the JSON file beside it when there is one (sha256
+    ``core.training --export``, say): its card is the JSON file beside it when there is one (sha256
     checked if it records one), else the entry ``name`` says what to build; a registry model name
     without an entry builds that architecture with 10 classes."""
     if weights is not None:

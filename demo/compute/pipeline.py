@@ -1,7 +1,7 @@
 """The demo's computations: one image -> predictions and per-block intermediates (cached per image),
 one translation -> the translated branch and its comparison with the original (cached per tau).
 
-The measurements themselves are ``core.analysis`` / ``core.explain``; this module only decides what
+The measurements themselves are ``core.analysis`` / ``core.analysis.explain``; this module only decides what
 to compute, caches it, and keeps the memory bounded (LRU caches of a few entries). Settings are checked
 by demo.inputs.checks before they reach this module."""
 

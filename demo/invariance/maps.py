@@ -1,4 +1,4 @@
-"""The stability maps of an image (core.invariance.stability_map) for the selected model and its pair,
+"""The stability maps of an image (core.analysis.invariance.stability_map) for the selected model and its pair,
 cached per image, weights, boundary and grid, and the numbers the endpoints return with them."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
                  steps: int = DEFAULT_STEPS, progress=None, workers: int | None = None) -> list[tuple]:
     """[(DemoModel, StabilityMap)] for :func:`models_for` ``model_key``, cached per image, model
     weights, boundary and grid. ``progress((done, total), desc=..., unit=...)`` as gr.Progress;
-    ``workers``: chunks computed at once (default core.invariance.default_workers)."""
+    ``workers``: chunks computed at once (default core.analysis.invariance.default_workers)."""
     offsets = shift_offsets(extent, steps)
     keys = models_for(model_key)
     todo, out = [], []

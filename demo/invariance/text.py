@@ -71,7 +71,7 @@ def curve_caption(pairs: list[tuple]) -> str:
             f"modulus error). ")
     if len(pairs) > 1:
         text += ("Green: ResNet-18, per stage the relative change of its output, without shifting back "
-                 "(core.explain.feature_change); the two measures differ, their trends with depth compare. ")
+                 "(core.analysis.explain.feature_change); the two measures differ, their trends with depth compare. ")
     return text + "Lower = more invariant at that depth."
 
 

@@ -55,14 +55,14 @@ class DemoModel:
 
 
 def card_accuracy(card: dict) -> str | None:
-    """The final test top-1 recorded in a model card (core.train.export_model's "top1"), formatted."""
+    """The final test top-1 recorded in a model card (core.training.export.export_model's "top1"), formatted."""
     v = card.get("top1")
     return f"{100 * v:.1f}%" if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def freeze(model: torch.nn.Module) -> torch.nn.Module:
     """Inference only: eval mode and no gradients (P then assembles its real matrix once, see
-    core.layers.ComplexLinear)."""
+    core.nn.blocks.ComplexLinear)."""
     return model.eval().requires_grad_(False)
 
 

@@ -66,7 +66,7 @@ class Bundle:
 
 def served_weights() -> list[str]:
     """The pretrained entries the demo loads: for each model it offers, the first of its sources that is
-    present (core.pretrained.resolve, as the demo's model store does)."""
+    present (core.weights.resolve, as the demo's model store does)."""
     return [name for key in LSCAT + BASELINES if (name := resolve(key))]
 
 
