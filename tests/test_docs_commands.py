@@ -9,7 +9,7 @@ paths stay there; ``pretrained/`` is a temporary folder that the documented ``--
 and the ``core.training.evaluate`` lines read. A training line gets ``--set`` overrides appended that shrink
 it (widths of 4, 16 or 64 px images, one epoch or a 3 s budget, no compile): ``--set`` is applied
 after every other flag, so the documented flags are all parsed and used, only the sizes change.
-Commands run in process (``core.training.main``, ``core.training.evaluate.main``); one runs as ``python -m``.
+Commands run in process (``core.cli.train.main``, ``core.cli.evaluate.main``); one runs as ``python -m``.
 """
 
 from __future__ import annotations
@@ -39,26 +39,33 @@ DATA_PLACEHOLDERS = ("ROOT", "IMAGENET", ".data/cifar10-jpeg", "../shared/data/c
 
 
 def documented_commands(text: str) -> list[str]:
-    """The core.training / core.training.evaluate command lines of a markdown text: indented code lines (a
-    trailing backslash continues a line) and single-line inline code, without comments, environment
-    assignments or the torchrun launcher (DDP has its own tests; the flags are the same)."""
-    lines, joined = text.splitlines(), []
+    """The ``python -m core train`` / ``python -m core evaluate`` command lines of a markdown text: the
+    lines of its fenced code blocks (a trailing backslash continues a line) and single-line inline code,
+    without comments, environment assignments, ``nohup nice``, ``.venv/bin/``, output redirections or
+    the torchrun launcher (DDP has its own tests; the flags are the same)."""
+    lines, joined, fenced = text.splitlines(), [], False
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith("    "):  # a code block line, maybe continued
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        elif fenced:  # a code block line, maybe continued
             while line.rstrip().endswith("\\") and i + 1 < len(lines):
                 i += 1
                 line = line.rstrip()[:-1] + " " + lines[i].strip()
             joined.append(line.strip())
         else:
-            joined += re.findall(r"`([^`]*-m core\.(?:train|evaluate) [^`]*)`", line)
+            joined += re.findall(r"`([^`]*-m core (?:train|evaluate) [^`]*)`", line)
         i += 1
     out = []
     for line in joined:
         line = re.sub(r"^(\w+=\S+\s+)+", "", line)  # OMP_NUM_THREADS=1 ...
+        line = re.sub(r"^nohup\s+(nice\s+-n\s+\d+\s+)?", "", line)
+        line = re.sub(r"^(\.venv/bin/)?python3?\s", "python ", line)
         line = re.sub(r"^torchrun(\s+--\S+)*\s+-m ", "python -m ", line)
-        if re.match(r"python -m core\.(train|evaluate)\b", line) and "..." not in line:
+        line = re.split(r"\s[12]?>>?\s", line)[0]  # the log redirection of a background run
+        complete = len(shlex.split(line, comments=True)) > 5 or "--list-recipes" in line or "--resume" in line
+        if re.match(r"python -m core (train|evaluate)\b", line) and "..." not in line and complete:
             out.append(" ".join(shlex.split(line, comments=True)))
     return out
 
@@ -70,12 +77,13 @@ def all_commands() -> list[tuple[str, str]]:
 def test_the_extraction_finds_the_documented_forms():
     cmds = all_commands()
     by_doc = {doc.name: [c for d, c in cmds if d == doc.name] for doc in DOCS}
-    assert len(by_doc["README.md"]) >= 5 and len(by_doc["TRAINING.md"]) >= 10, by_doc
+    assert len(by_doc["README.md"]) >= 2 and len(by_doc["TRAINING.md"]) >= 10, by_doc
     assert "python -m core train --recipe cifar10_lscat_skip --data ROOT --model lscat_cifar10 --nonlinearity cst " \
            "--epochs 15 --seed 1 --set limit_train=10000 --out runs/lscat_cst" in by_doc["TRAINING.md"]
-    assert "python -m core train --recipe imagenet_lscat_skip --data IMAGENET" in by_doc["README.md"]  # torchrun's
+    assert "python -m core train --recipe imagenet_lscat_skip --data IMAGENET" in by_doc["TRAINING.md"]  # torchrun's
     assert any(c.startswith("python -m core evaluate") for c in by_doc["README.md"])
-    assert documented_commands("    x\n    python -m core train --a \\\n        --b c   # note\n") == \
+    assert documented_commands("```bash\nx\nnohup nice -n 10 .venv/bin/python -m core train --a \\\n"
+                               "    --b c > runs/x.log 2>&1 &   # note\n```\n    python -m core train --d\n") == \
         ["python -m core train --a --b c"]
 
 
@@ -116,14 +124,14 @@ def tiny_overrides(argv: list[str]) -> list[str]:
 
 def data_for(module: str, argv: list[str]) -> str:
     """Which tiny data set a documented line is about: the recipe's, or the evaluated entry's."""
-    if module == "core.training":
+    if module == "train":
         recipe = flag(argv, "--recipe")
         return make_config(recipe)["dataset"] if recipe else "cifar10"
     return flag(argv, "--dataset") or pretrained.ENTRIES[flag(argv, "--model")].dataset
 
 
 def run_documented(cmd: str, datasets: dict, work: Path, cwd_of: dict, monkeypatch, capsys) -> tuple:
-    module, argv = cmd.split()[2], shlex.split(cmd)[3:]
+    module, argv = cmd.split()[3], shlex.split(cmd)[4:]
     kind = data_for(module, argv)
     argv = [str(datasets[kind]) if a in DATA_PLACEHOLDERS else a for a in argv]
     out = flag(argv, "--out") or (f"runs/{flag(argv, '--recipe')}" if flag(argv, "--recipe") else None)
@@ -134,15 +142,17 @@ def run_documented(cmd: str, datasets: dict, work: Path, cwd_of: dict, monkeypat
         cwd.mkdir()
         if out:
             cwd_of[out] = cwd
-    if module == "core.training" and "--recipe" in argv and "--list-recipes" not in argv:
+    if module == "train" and "--recipe" in argv and "--list-recipes" not in argv:
         argv += tiny_overrides(argv)
     if "--weights" in argv:  # the file the line names: here, an untrained model of its architecture
         from safetensors.torch import save_file
 
         torch.manual_seed(0)
         model = pretrained.build_untrained(flag(argv, "--model"))
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(cwd / flag(argv, "--weights")))
-    if module == "core.training.evaluate":
+        target = cwd / flag(argv, "--weights")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(target))
+    if module == "evaluate":
         argv += ["--workers", "0", "--no-progress"] if "--workers" not in argv else []
     monkeypatch.chdir(cwd)
     capsys.readouterr()
@@ -158,7 +168,7 @@ def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, cap
     cwd_of: dict = {}
     cmds = all_commands()
     # training first (its --export lines provide the weights that the evaluation lines read)
-    ordered = [c for c in cmds if " core.training " in c[1]] + [c for c in cmds if " core.training.evaluate " in c[1]]
+    ordered = [c for c in cmds if " core train " in c[1]] + [c for c in cmds if " core evaluate " in c[1]]
     seen = set()
     for doc, cmd in ordered:
         if cmd in seen:
@@ -171,11 +181,13 @@ def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, cap
             continue
         res = json.loads(out[-1])
         assert 0 < res["top5"] and res["top1"] <= res["top5"] <= 1, (cmd, res)
-        if " core.training " in cmd:
+        if " core train " in cmd:
             final = json.loads((cwd / out_dir / "final.json").read_text())
             assert res["top1"] == final["top1"] and res["epochs"] == final["epochs"], cmd
             if "--export" in cmd:  # the card records the run's command lines (a resume of a finished run adds none)
-                card = json.loads((tmp_path / "pretrained" / f"{flag(cmd.split(), '--export')}.json").read_text())
+                where = flag(cmd.split(), "--export-dir")
+                folder = cwd / where if where else tmp_path / "pretrained"
+                card = json.loads((folder / f"{flag(cmd.split(), '--export')}.json").read_text())
                 assert card["top1"] == final["top1"] and card["command"] == final["commands"]
                 if "--recipe" in cmd:
                     assert card["command"][0].startswith(cmd.split(" --data ")[0]), card["command"]

@@ -2,17 +2,15 @@
 command lines that docs/TRAINING.md gives for them."""
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 import torch
 
 from core import weights as pretrained
-from core.cli import train as train_cli
 from core.models import build_model, count_parameters
 from core.training import model as training_model
-from core.training.recipes import RECIPES, make_config
+from core.training.recipes import make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
@@ -98,82 +96,9 @@ def test_new_entries_match_their_recipes(name):
 
 # -- the long-run command lines of docs/TRAINING.md -------------------------------------------
 
-LAUNCH = re.compile(r"^nohup nice -n (\d+) \.venv/bin/python -m (core\.train|core\.experiments|core\.average) (.*?) "
-                    r"(>>?) (runs/\S+\.log) 2>&1 &$")
 
 
-def launch_lines() -> list[re.Match]:
-    text = (ROOT / "docs" / "TRAINING.md").read_text()
-    lines, out = text.splitlines(), []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        while line.rstrip().endswith("\\") and i + 1 < len(lines):
-            i += 1
-            line = line.rstrip()[:-1] + " " + lines[i].strip()
-        if line.strip().startswith("nohup "):
-            m = LAUNCH.match(line.strip())
-            assert m, f"a launch line of docs/TRAINING.md does not have the documented form: {line.strip()}"
-            out.append(m)
-        i += 1
-    return out
 
 
-def test_documented_long_runs_are_well_formed():
-    """Each background line parses as its module's command line, exports its recipe's entry to a
-    folder of its own (never straight into pretrained/), logs under runs/, and has a resume line
-    with the same --out, --export and log; none touches the Imagenette LScat run's folder. Each
-    average of core.training.average has its launch line, with its own folders and log."""
-    found = launch_lines()
-    starts = [m for m in found if m.group(2) == "core.training" and "--resume" not in m.group(3)]
-    resumes = {shlex.split(m.group(3))[shlex.split(m.group(3)).index("--out") + 1]: m for m in found
-               if "--resume" in m.group(3)}
-    recipes = set()
-    for m in starts:
-        argv = shlex.split(m.group(3))
-        args = train_cli.parse_args(argv)
-        cfg = train_cli.config_from_args(args)
-        assert int(m.group(1)) >= 5 and m.group(4) == ">" and args.no_progress
-        assert args.out == f"runs/{args.recipe}" and args.out != "runs/imagenette_lscat_skip_small"
-        entry = pretrained.ENTRIES[args.export]
-        assert entry.recipe == args.recipe and entry.model == cfg["model"]
-        assert args.export_dir and args.export_dir.startswith("runs/export_")
-        assert m.group(5) == f"runs/{args.recipe}.log"
-        r = resumes[args.out]
-        rargs = train_cli.parse_args(shlex.split(r.group(3)))
-        assert (rargs.export, rargs.export_dir, rargs.no_progress) == (args.export, args.export_dir, True)
-        assert r.group(4) == ">>" and r.group(5) == m.group(5)
-        recipes.add(args.recipe)
-    assert {"imagenette_resnet18_small", "cifar10_lscat_skip_small_long", "cifar10_resnet18_small_long",
-            "imagenette_lscat_skip_small_cycle2", "imagenette_resnet18_small_cycle2"} <= recipes
-    assert recipes <= set(RECIPES)
-    exp = [m for m in found if m.group(2) == "core.experiments"]
-    assert exp, "the laptop tables' launch line"
-    from core import experiments as E
-
-    for m in exp:
-        a = E.parse_args(shlex.split(m.group(3)))
-        assert (a.what, a.scale, a.seeds) == ("all", "laptop", [0, 1, 2]) and a.cifar10
-    from core.training import average as A
-
-    averages = [(A.parse_args(shlex.split(m.group(3))), m) for m in found if m.group(2) == "core.training.average"]
-    assert {a.name for a, _ in averages} == set(A.AVERAGES), "a launch line for each average"
-    for a, m in averages:  # its own out, export folder and log; never straight into pretrained/
-        assert a.out == f"runs/average_{a.name}" and a.export_dir == f"runs/export_{a.name}" and a.no_progress
-        assert m.group(4) == ">" and m.group(5) == f"runs/average_{a.name}.log" and a.data == ".data/nette"
 
 
-def test_documented_checks_evaluate_what_the_launch_lines_export():
-    text = (ROOT / "docs" / "TRAINING.md").read_text().replace("\\\n", " ")
-    exports = set()
-    for m in launch_lines():
-        if m.group(2) == "core.training" and "--resume" not in m.group(3):
-            a = train_cli.parse_args(shlex.split(m.group(3)))
-            exports.add(f"{a.export_dir}/{a.export}.safetensors")
-    checks = re.findall(r"^\s*\.venv/bin/python -m core\.evaluate (.*)$", text, flags=re.M)
-    assert len(checks) >= 2
-    for line in checks:
-        argv = shlex.split(line)
-        model, weights = (argv[argv.index(k) + 1] for k in ("--model", "--weights"))
-        assert weights in exports and weights.endswith(f"/{model}.safetensors") and model in pretrained.ENTRIES
-        assert "--data" in argv
