@@ -6,9 +6,12 @@ font is a system font, so the app makes no request to the outside world at run t
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# gradio's uploads in a folder of the app's own, which demo.compute.disk keeps bounded
+os.environ.setdefault("GRADIO_TEMP_DIR", os.path.join(tempfile.gettempdir(), "phase_collapse_uploads"))
 
 import logging  # noqa: E402
 

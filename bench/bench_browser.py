@@ -46,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,17 +277,62 @@ def moves(page, counter: Bytes, n: int) -> dict:
         rows.append(measure(page, counter, lambda: page.keyboard.press("PageUp")))
     out["page_key"] = rows
     # a number typed into the number box, then Enter
+    out["number"] = typed(page, counter, n)
+    return out
+
+
+def typed(page, counter: Bytes, n: int, offset: float = 0.0) -> list[dict]:
+    """``n`` values typed into the dx number box, then Enter, each new (``offset``, a multiple of the slider step 0.05: another series)."""
     box = page.locator("#dx input[type=number]")
     rows = []
     for i in range(n):
-        v = round((-1) ** i * (0.35 + 0.4 * i), 2)  # every value new
+        v = round((-1) ** i * (0.35 + 0.4 * i) + offset, 2)
 
         def act(v=v):
             box.fill(fmt(v))
             box.press("Enter")
         rows.append(measure(page, counter, act))
-    out["number"] = rows
-    return out
+    return rows
+
+
+def fairness(page, counter: Bytes, url: str, n: int) -> dict:
+    """Typed dx on this page (CIFAR-10) idle, then while another client computes 17 x 17 Imagenette
+    stability maps one after another (each on a new grid: never cached). Goal (issue 36): the loaded
+    median <= 2x the idle one. Only the updates made while a map was computing count as loaded."""
+    import threading
+
+    from gradio_client import Client, handle_file
+
+    idle = typed(page, counter, n)
+    stop, maps, busy = threading.Event(), [], threading.Event()
+
+    def other():
+        c = Client(url, verbose=False, download_files=False)
+        i = 0
+        while not stop.is_set():
+            t = time.perf_counter()
+            busy.set()
+            c.predict(handle_file(str(ROOT / "demo" / "examples" / "rocket.jpg")), "circular",
+                      "lscat_skip_imagenette", EXTENTS[i % len(EXTENTS)] + 0.05 * (i // len(EXTENTS)), 17,
+                      api_name="/stability")
+            maps.append(time.perf_counter() - t)
+            i += 1
+        busy.clear()
+
+    th = threading.Thread(target=other, daemon=True)
+    th.start()
+    busy.wait(60)
+    time.sleep(2.0)  # the map under way (its models loaded)
+    t0, loaded = time.perf_counter(), typed(page, counter, n, offset=0.05)
+    span = time.perf_counter() - t0
+    stop.set()
+    th.join(600)
+    ratio = statistics.median(r["ms"] for r in loaded) / statistics.median(r["ms"] for r in idle)
+    return {"what": "fairness: typed dx on the CIFAR-10 page, idle and while another client computes 17x17 "
+                    "Imagenette stability maps (demo.compute.lanes)",
+            "idle": summary(idle), "during_maps": summary(loaded), "median_ratio": round(ratio, 2),
+            "goal_ratio": 2.0, "meets_goal": ratio <= 2.0, "maps_completed": len(maps),
+            "map_s": stats(maps, 2) if maps else None, "loaded_span_s": round(span, 1)}
 
 
 class Profiler:
@@ -384,7 +430,9 @@ def pick_model(page, model: str, label: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moves", type=int, default=20, help="moves of each kind per model (default: %(default)s)")
-    ap.add_argument("--models", nargs="+", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
+    ap.add_argument("--models", nargs="*", default=["lscat_skip_cifar10", "lscat_skip_imagenette"])
+    ap.add_argument("--fairness", type=int, default=0,
+                    help="typed dx updates idle and during another client's Imagenette maps (0: skip)")
     ap.add_argument("--maps", type=int, default=3,
                     help="stability maps computed per model in the invariance view (0: none; at most 8)")
     ap.add_argument("--threads", type=int, default=None, help="PHASE_COLLAPSE_THREADS of the app (default: its own)")
@@ -433,6 +481,9 @@ def main() -> int:
             watch(page, "dx=", ALL, 300, after_input=False)
             first = wait_done(page, 300)["t"]
             emit({**head, "page_interactive_ms": round(interactive), "page_first_analysis_ms": round(first)})
+            if args.fairness:
+                emit({"date": head["date"], "commit": head["commit"], "load_before": load_average(),
+                      **fairness(page, counter, url, args.fairness), "load_after": load_average()})
             shown, opened = DEFAULT, False
             for model in args.models:
                 load0 = load_average()

@@ -5,6 +5,7 @@ import json
 import re
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -139,6 +140,78 @@ def test_a_wrong_type_over_raw_http_gets_the_same_message(server, value):
     assert "event: error" in text and "dx must be a number between -32 and 32 pixels" in text, text
     text = raw_call(server[0], "shift", [0.5, 0.0, "circular", MODEL, "two", 0])
     assert "orientation must be a whole number between 0 and 7" in text, text
+
+
+def new_log(server, before: str) -> str:
+    time.sleep(0.5)
+    return server[1].log_path.read_text()[len(before):] if server[1].log_path else ""
+
+
+@pytest.mark.parametrize("payload", ["abc", 5, {}, {"path": "/etc/passwd"}, "/etc/passwd"])
+def test_a_malformed_file_payload_gets_a_message(server, payload):
+    """Not {"error": null} and a traceback: a message saying how to send a file; nothing read from disk."""
+    log = server[1].log_path
+    before = log.read_text() if log else ""
+    for endpoint, data in (("analyze", [payload, 0.5, 0.0, "circular", MODEL, 0, 0]),
+                           ("stability", [payload, "circular", MODEL, 1.0, 3]),
+                           ("animation", [payload, "circular", MODEL, -1, 0, 0, 2.0])):
+        text = raw_call(server[0], endpoint, data)
+        assert "event: error" in text and "send the image as a file" in text, (endpoint, text)
+        assert "passwd" not in text.replace(json.dumps(payload), "")
+    assert "Traceback" not in new_log(server, before)
+
+
+def test_an_unknown_endpoint_gets_a_message(server):
+    log = server[1].log_path
+    before = log.read_text() if log else ""
+    req = urllib.request.Request(f"{server[0]}gradio_api/call/nope", json.dumps({"data": []}).encode(),
+                                 {"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 404 and "nope" in json.loads(e.value.read())["error"]
+    assert "Traceback" not in new_log(server, before)
+
+
+def test_every_endpoint_validates_the_same_way(server, client):
+    """The issue's hostile values, on every endpoint that takes the setting: the same title and message."""
+    log = server[1].log_path
+    before = log.read_text() if log else ""
+    img = handle_file(str(CAT))
+    orientation = "orientation must be a whole number between 0 and 7; got 99"
+    model = "model must be one of 'lscat_skip_cifar10'"
+    cases = [
+        ("/analyze", (img, 0.5, 0.0, "circular", MODEL, 99, 0), orientation),
+        ("/animation", (img, "circular", MODEL, -1, 99, 0, 2.0), orientation),
+        ("/morlet", (MODEL, 2, 99), orientation),
+        ("/analyze", (img, 0.5, 0.0, "circular", MODEL, 0, 99), "channel must be a whole number between 0 and 15"),
+        ("/animation", (img, "circular", MODEL, -1, 0, 99, 2.0), "channel must be a whole number between 0 and 15"),
+        ("/animation", (img, "circular", MODEL, 99, 0, 0, 2.0), "block must be a whole number between -1 and 10"),
+        ("/morlet", (MODEL, 99, 0), "block must be a whole number between 0 and 10"),
+        ("/animation", (img, "circular", MODEL, -1, 0, 0, 9.0), "the animation's shift must be a number between"),
+        ("/analyze", (img, 0.5, 0.0, "circular", "bogus", 0, 0), model),
+        ("/stability", (img, "circular", "bogus", 1.0, 3), model),
+        ("/invariance_curve", (img, "circular", "bogus", 1.0, 3), model),
+        ("/animation", (img, "circular", "bogus", -1, 0, 0, 2.0), model),
+        ("/morlet", ("bogus", 2, 0), model),
+        ("/stability", (img, "circular", MODEL, 99, 3), "extent (the grid's half-width) must be a number between 0"),
+        ("/invariance_curve", (img, "circular", MODEL, 1.0, "x"), "steps (shifts per axis) must be a whole number"),
+        ("/stability", (img, "circular", MODEL, 1.0, 16), "steps must be odd"),
+        ("/stability", (img, "reflect", MODEL, 1.0, 3), "boundary must be one of 'circular', 'zero'; got 'reflect'"),
+        ("/animation", (img, "reflect", MODEL, -1, 0, 0, 2.0), "boundary must be one of 'circular', 'zero'"),
+    ]
+    for name, args, says in cases:
+        with pytest.raises(AppError) as e:
+            client.predict(*args, api_name=name)
+        assert says in str(e.value), (name, args, str(e.value))
+    assert "Traceback" not in new_log(server, before)
+
+
+def test_every_output_has_a_distinct_name(client):
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name, spec in api.items():
+        labels = [r["label"] for r in spec["returns"]]
+        assert len(set(labels)) == len(labels), (name, labels)
+        assert not any(str(label).startswith(("value_", "parameter_")) for label in labels), (name, labels)
 
 
 def test_validation_errors_write_one_log_line(server, client):

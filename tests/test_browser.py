@@ -154,6 +154,47 @@ def test_a_bad_file_leaves_no_earlier_analysis(page, tmp_path):
     assert "brick (example)" in page.inner_text("#status")
 
 
+def test_the_invariance_view_never_shows_another_images_map(page, tmp_path):
+    """The issue's sequence: the Imagenette model, one photo, its map; then another photo: the map, curve,
+    summary and GIF of the first must not stay. Then the same after a model change and after a bad file."""
+    from demo.models.catalog import LABELS
+
+    summary, cleared = "#stability_summary", "Another image, model or boundary"
+    first, second = ROOT / "demo" / "examples" / "rocket.jpg", ROOT / "demo" / "examples" / "coffee.jpg"
+    bench_browser.pick_model(page, "lscat_skip_imagenette", LABELS["lscat_skip_imagenette"])
+    wait_state(page, "lscat_skip_imagenette", bench_browser.ALL, after_input=False)
+    wait_state(page, hashlib.sha256(first.read_bytes()).hexdigest()[:8], bench_browser.ALL,
+               action=lambda: page.set_input_files("#image input[type=file]", str(first)))
+
+    def computed():
+        page.click("#stability_button") if page.locator("#stability_button").is_visible() else \
+            page.click("button:has-text('Translation invariance')")
+        page.wait_for_selector(f"{summary}:has-text('shifts')", timeout=180_000)
+        assert plot_data(page, "stability") and plot_data(page, "invariance_curve")
+        page.click("#animation_button")
+        page.wait_for_selector("#animation img[src*='.gif']", timeout=120_000)
+
+    def stale_gone(what):
+        page.wait_for_selector(f"{summary}:has-text('{cleared}')", timeout=30_000)
+        assert not plot_data(page, "stability") and not plot_data(page, "invariance_curve"), what
+        assert page.locator("#animation img[src*='.gif']").count() == 0, what
+        assert "kept at" not in page.inner_text(summary), what
+
+    computed()
+    page.set_input_files("#image input[type=file]", str(second))  # another photo
+    stale_gone("new image")
+    computed()
+    bench_browser.pick_model(page, "lscat_skip_cifar10", LABELS["lscat_skip_cifar10"])  # another model
+    stale_gone("model change")
+    computed()
+    bad = tmp_path / "x.jpg"
+    bad.write_text("this is plain text, not a picture\n" * 20)
+    page.set_input_files("#image input[type=file]", str(bad))  # a bad file
+    page.wait_for_selector("#status:has-text('Cannot use x.jpg')", timeout=60_000)
+    stale_gone("bad file")
+    page.screenshot(path=str(ARTIFACTS / "invariance_cleared.png"), full_page=True)
+
+
 def test_upload_translate_and_look(page):
     rocket = ROOT / "demo" / "examples" / "rocket.jpg"
     wait_state(page, hashlib.sha256(rocket.read_bytes()).hexdigest()[:8], bench_browser.ALL,

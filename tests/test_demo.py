@@ -475,3 +475,98 @@ def test_the_captions_say_what_the_charts_show(shipped, model):
         assert abs(1 - _slope(local, measured)) < 0.15 and 1 - _slope(xi, measured) > 0.3
         xi, local, measured = (deep[(mode, k)] for k in ("predicted_phase", "predicted_phase_local", "measured_phase"))
         assert _slope(xi, measured) < _slope(local, measured) < 1
+
+
+# --------------------------------------------------------------------------------------------
+# Lanes: a page update never waits behind another visitor's heavy work; heavy work is bounded
+# --------------------------------------------------------------------------------------------
+
+
+def test_light_work_does_not_wait_behind_heavy_work():
+    import threading
+    import time
+
+    from demo.compute.lanes import Lanes
+
+    lanes = Lanes()
+    started, paused = threading.Event(), []
+
+    def heavy():  # a map of 40 chunks of 25 ms, giving way between them
+        started.set()
+        for _ in range(40):
+            t = time.perf_counter()
+            while time.perf_counter() - t < 0.025:
+                pass
+            t = time.perf_counter()
+            lanes.give_way()
+            paused.append(time.perf_counter() - t)
+        return "map"
+
+    th = threading.Thread(target=lambda: lanes.heavy(heavy))
+    th.start()
+    started.wait(5)
+    waits = []
+    for _ in range(5):
+        t = time.perf_counter()
+        assert lanes.light(lambda: "update") == "update"
+        waits.append(time.perf_counter() - t)
+        time.sleep(0.05)
+    th.join(30)
+    # one lane: each update would wait for the whole second of the map
+    assert max(waits) < 0.5, waits
+    assert lanes.pending == {"light": 0, "heavy": 0}
+
+
+def test_heavy_work_is_one_per_visitor_and_bounded():
+    import threading
+
+    from demo.compute.lanes import Busy, Lanes
+
+    lanes = Lanes(heavy_queue=2)
+    release, told = threading.Event(), []
+    first = threading.Thread(target=lambda: lanes.heavy(release.wait, 10, visitor="a"))
+    first.start()
+    while lanes.pending["heavy"] < 1:
+        pass
+    with pytest.raises(Busy, match="Your previous map"):
+        lanes.heavy(lambda: None, visitor="a")
+    second = threading.Thread(target=lambda: lanes.heavy(lambda: None, visitor="b", waiting=told.append))
+    second.start()
+    while lanes.pending["heavy"] < 2:
+        pass
+    with pytest.raises(Busy, match="for other visitors"):
+        lanes.heavy(lambda: None, visitor="c")
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert told == [1] and lanes.pending["heavy"] == 0
+    assert lanes.heavy(lambda: "again", visitor="a") == "again"
+
+
+def test_busy_is_said_to_the_caller(app):
+    from demo.compute.lanes import Busy
+    from demo.handlers.errors import refusal
+
+    e = refusal(Busy("The server is computing 8 maps"), "stability")
+    assert e.title == "Busy" and "8 maps" in e.message
+
+
+def test_the_same_hostile_values_get_the_same_messages_in_process(app):
+    """Every endpoint, in process, with the issue's hostile values: the message of analyze."""
+    from demo.handlers import explainer
+
+    inv = app.invariance
+    orientation = "orientation must be a whole number between 0 and 7; got 99."
+    for call in (lambda: app.analysis.analyze(str(CAT), 0.5, 0, "circular", "lscat_skip_cifar10", 99, 0),
+                 lambda: inv.animation(str(CAT), "circular", "lscat_skip_cifar10", -1, 99, 0, 2.0),
+                 lambda: explainer.morlet("lscat_skip_cifar10", 2, 99)):
+        with pytest.raises(gr.Error) as e:
+            call()
+        assert e.value.title == "Invalid input" and e.value.message == orientation
+    for call in (lambda: inv.stability(str(CAT), "circular", "bogus", 1.0, 3, None),
+                 lambda: inv.invariance_curve(str(CAT), "circular", "bogus", 1.0, 3, None),
+                 lambda: inv.animation(str(CAT), "circular", "bogus"), lambda: explainer.morlet("bogus", 2, 0)):
+        with pytest.raises(gr.Error, match="model must be one of 'lscat_skip_cifar10', 'lscat_skip_imagenette'"):
+            call()
+    with pytest.raises(gr.Error, match="block must be a whole number between -1 and 10"):
+        inv.animation(str(CAT), "circular", "lscat_skip_cifar10", 99)

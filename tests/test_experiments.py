@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from core.cli import experiments as experiments_cli
-from core.experiments import probe, summary, tables
+from core.experiments import summary, tables
+from core.experiments.probe import probe
 from tests.helpers_data import make_folder
 
 

@@ -415,6 +415,29 @@ def test_animation_gif_plays_phases_turning(weights, tmp_path):
     assert invariance.default_block(dm, 4.0) == 3 and invariance.default_block(dm, 1.0) == 1
 
 
+def test_forty_animations_stay_within_the_disk_bound(weights, tmp_path, monkeypatch):
+    """40 distinct animations: at most GIF_KEEP files and GIF_BYTES bytes stay, the newest, each written once."""
+    from demo.invariance import animation as anim
+
+    store, pipe = _app_parts()
+    d = tmp_path / "gifs"
+    made = []
+    for i in range(40):
+        gif, _, _ = anim.animation(store, pipe, CAT, "lscat_skip_cifar10", "circular", block=1, k=0,
+                                   max_shift=0.1 * (i + 1), frames=3, directory=d)
+        made.append(gif)
+    files = sorted(d.iterdir())
+    assert len(files) == anim.GIF_KEEP and set(files) == set(made[-anim.GIF_KEEP:])
+    assert sum(f.stat().st_size for f in files) <= anim.GIF_BYTES
+    assert not list(d.glob("*.tmp"))
+    # the size bound: a few GIFs' worth of bytes keeps only the newest few
+    size = made[-1].stat().st_size
+    monkeypatch.setattr(anim, "GIF_BYTES", int(3.5 * size))
+    gif, _, _ = anim.animation(store, pipe, CAT, "lscat_skip_cifar10", "circular", block=1, k=0, max_shift=7.5,
+                               frames=3, directory=d)
+    assert 1 <= len(list(d.iterdir())) <= 3 and gif.is_file()
+
+
 def test_write_gif_bounces_and_loops(tmp_path):
     from demo.invariance.animation import write_gif
 
@@ -435,6 +458,9 @@ def test_write_gif_bounces_and_loops(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
+url_uploads = {}  # served app -> its gradio upload folder
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`python app.py` with a temporary weights directory (PHASE_COLLAPSE_PRETRAINED): the tiny LScat+skip
@@ -446,7 +472,9 @@ def served(tmp_path_factory):
     pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
                     {"build": {"widths": [4] * 8}, "top1": 0.5}, directory=d)
     pretrained.save(build_model("resnet18_cifar10"), "resnet18_cifar10", {"top1": 0.925}, half=True, directory=d)
-    with launched_app({"PHASE_COLLAPSE_PRETRAINED": str(d)}) as (url, _):
+    uploads = tmp_path_factory.mktemp("uploads")
+    with launched_app({"PHASE_COLLAPSE_PRETRAINED": str(d), "GRADIO_TEMP_DIR": str(uploads)}) as (url, _):
+        url_uploads[url] = uploads
         yield url
 
 
@@ -466,6 +494,8 @@ def test_named_endpoints(served, tmp_path):
     gif, download, caption = c.predict(handle_file(CAT), "circular", "lscat_skip_cifar10", -1, 0, 0, 2.0,
                                        api_name="/animation")
     assert Image.open(gif).format == "GIF" and "block" in caption
+    # written once, in the app's GIF folder: gradio serves it from there, without a copy in its cache
+    assert not list(url_uploads[served].rglob("*.gif"))
     for args, text in (((handle_file(CAT), "reflect", "lscat_skip_cifar10", 2, 17), "boundary"),
                        ((handle_file(CAT), "circular", "nope", 2, 17), "model must be one of"),
                        ((handle_file(CAT), "circular", "lscat_skip_cifar10", 2, 16), "steps must be odd")):
@@ -526,6 +556,7 @@ def test_the_page_logs_the_views_time(weights, caplog):
     source = {"path": str(CAT)}
     with caplog.at_level(logging.INFO, logger="demo"):
         out = app.invariance.page(source, "circular", "lscat_skip_cifar10", 1.0, 3, progress=None)
-    assert out[0] is not None and "3 × 3 = 9 shifts" in out[1]
+    assert out[0] == [str(CAT), "circular", "lscat_skip_cifar10"]  # the stamp: what the result is of
+    assert out[1] is not None and "3 × 3 = 9 shifts" in out[2]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("invariance view")]
     assert len(lines) == 1 and bench_browser.SERVER_LINE.search(lines[0])

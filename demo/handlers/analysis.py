@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from demo.compute.branches import Comparison, Original
+from demo.compute.disk import prune_uploads
 from demo.compute.lanes import Lanes
 from demo.compute.pipeline import Pipeline
 from demo.draw import panels
@@ -87,6 +88,7 @@ class Analysis:
             r = self.run(path, s)
         except Exception as e:
             raise refusal(e, "analyze") from None
+        prune_uploads()
         pred_o, pred_t, line, _ = panels.predictions(r.dm, r.orig, r.comp)
         errors, phases = panels.analysis_charts(r.dm, r.comp, r.single, r.settings, r.state)
         maps = panels.maps_html(r.dm, r.orig, r.comp, r.settings, r.state)

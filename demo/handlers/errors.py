@@ -7,6 +7,7 @@ import logging
 
 import gradio as gr
 
+from demo.compute.lanes import Busy
 from demo.images import ImageError
 from demo.inputs.checks import InputError
 
@@ -28,6 +29,9 @@ def refusal(e: Exception, endpoint: str, bug: str = "analysing this image") -> g
     if isinstance(e, ImageError):
         log.warning("%s refused: %s", endpoint, message(e))
         return gr.Error(message(e), title="Cannot use this image", print_exception=False)
+    if isinstance(e, Busy):
+        log.warning("%s refused: %s", endpoint, message(e))
+        return gr.Error(message(e), title="Busy", print_exception=False)
     if isinstance(e, InputError):
         log.warning("%s refused: %s", endpoint, message(e))
         return gr.Error(message(e), title="Invalid input", print_exception=False)

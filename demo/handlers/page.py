@@ -12,6 +12,7 @@ import time
 
 import gradio as gr
 
+from demo.compute.disk import prune_uploads
 from demo.draw import panels
 from demo.handlers.analysis import Analysis, Result
 from demo.images import EXAMPLES, ImageError, example_path
@@ -107,6 +108,7 @@ def uploaded(path):
     so that it always shows where to drop the next one."""
     if not path:
         return gr.skip(), gr.skip()
+    prune_uploads()
     return {"path": path, "name": os.path.basename(path)}, None
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from core.analysis.shifts import MODES, shift_offsets
+from core.analysis.shifts import MAX_EXTENT, MAX_STEPS, MODES, shift_offsets
 
 MAX_SHIFT = 32.0  # pixels, either axis
 MAX_ORIENTATION = 7  # theta_k, k < L <= 8
 MAX_CHANNEL = 15  # channel rank shown (clamped to the block's channel count)
 MAX_ANIMATION_SHIFT = 8.0
+MAX_BLOCK = 10  # block index (the ImageNet configuration's 11 blocks; clamped to the model's last)
 
 
 class InputError(ValueError):
@@ -85,12 +86,8 @@ def parse(dx, dy, boundary_, model_, orientation, channel, models: list[str]) ->
 def grid(extent, steps) -> tuple[float, int]:
     """The grid's half-width (px) and shifts per axis as the endpoints receive them (numbers from a
     slider or a client), checked: an odd integer count in 3..33, a half-width in (0, 8] px."""
-    try:
-        extent, count = float(extent), float(steps)
-    except (TypeError, ValueError):
-        raise InputError(f"the grid needs numbers, got extent={extent!r}, steps={steps!r}") from None
-    if not count.is_integer():
-        raise InputError(f"steps (shifts per axis) must be an odd integer, got {steps!r}")
+    extent = number("extent (the grid's half-width)", extent, 0, MAX_EXTENT, " pixels")
+    count = number("steps (shifts per axis)", steps, 3, MAX_STEPS, whole=True)
     try:
         shift_offsets(extent, int(count))
     except (TypeError, ValueError) as e:
@@ -98,22 +95,21 @@ def grid(extent, steps) -> tuple[float, int]:
     return extent, int(count)
 
 
-def animation(max_shift, axis: str, frames, k, channel) -> float:
-    """The animation's own settings (the image, boundary and model are checked as for analyze)."""
-    max_shift = float(max_shift)
-    if not math.isfinite(max_shift) or not 0 < max_shift <= MAX_ANIMATION_SHIFT:
-        raise InputError(f"the animation's shift must be in (0, {MAX_ANIMATION_SHIFT:g}] pixels, got {max_shift}")
+def animation(block, orientation, channel, max_shift) -> tuple[int, int, int, float]:
+    """The animation's settings, checked as ``analyze`` checks its own: (block or -1, k, channel rank, shift)."""
+    b = number("block", block, -1, MAX_BLOCK, " (-1: automatic)", whole=True)
+    k = number("orientation", orientation, 0, MAX_ORIENTATION, whole=True)
+    rank = number("channel", channel, 0, MAX_CHANNEL, whole=True)
+    shift = number("the animation's shift", max_shift, 0, MAX_ANIMATION_SHIFT, " pixels")
+    if shift <= 0:
+        raise InputError(f"the animation's shift must be a number between 0 (excluded) and {MAX_ANIMATION_SHIFT:g} "
+                         f"pixels; got {max_shift!r}.")
+    return int(b), int(k), int(rank), shift
+
+
+def frames(count, axis: str) -> int:
+    """The animation's frame count and axis (library calls; the endpoint uses the defaults)."""
+    n = number("frames", count, 2, 64, whole=True)
     if axis not in ("dx", "dy"):
-        raise InputError(f"axis must be 'dx' or 'dy', got {axis!r}")
-    if not 2 <= int(frames) <= 64:
-        raise InputError(f"frames must be in 2..64, got {frames}")
-    if int(k) < 0 or int(channel) < 0:
-        raise InputError("orientation and channel must be >= 0.")
-    return max_shift
-
-
-def whole_numbers(block, orientation, channel, max_shift) -> tuple[int, int, int, float]:
-    try:
-        return int(block), int(orientation), int(channel), float(max_shift)
-    except (TypeError, ValueError):
-        raise InputError("block, orientation and channel must be integers, the shift a number.") from None
+        raise InputError(f"axis must be 'dx' or 'dy'; got {axis!r}.")
+    return int(n)

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from core.analysis.phases import measured_phase_shift, predicted_phase_shift, relative_error, wavelet_padding
 from core.analysis.shifts import translate_batch
 from demo.compute.branches import picture
+from demo.compute.disk import prune
 from demo.draw import render
 from demo.inputs import checks
 from demo.invariance.text import animation_caption
@@ -22,7 +23,8 @@ from demo.models.catalog import lscat_of
 
 ANIMATION_FRAMES = 24
 GIF_DIR = Path(tempfile.gettempdir()) / "phase_collapse_gifs"
-GIF_KEEP = 32  # files kept in GIF_DIR (oldest deleted first)
+GIF_KEEP = 32  # files kept in GIF_DIR (oldest deleted first)...
+GIF_BYTES = 64 * 1024 * 1024  # ...and bytes (a GIF of 24 frames: about 0.3-1 MB)
 
 
 def default_block(dm, max_shift: float) -> int:
@@ -75,15 +77,6 @@ def write_gif(frames: list[Image.Image], path: str | Path, duration_ms: int = 70
     return path
 
 
-def _prune(directory: Path, keep: int):
-    files = sorted(directory.glob("*.gif"), key=lambda p: p.stat().st_mtime)
-    for p in files[:-keep]:
-        try:
-            p.unlink()
-        except OSError:
-            pass
-
-
 def _frames(store, dm, orig, taus: torch.Tensor, boundary: str, j: int, kk: int, ch: int,
             axis: str) -> tuple[list[dict], list[Image.Image]]:
     """Block ``j``'s map (channel ``ch``, orientation ``kk``) at each shift ``taus`` (F, 2), drawn, and the
@@ -130,11 +123,12 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
     phase (hue, brightness = modulus), as demo/render.py colours them. Returns the GIF's path, a
     caption and the numbers per frame: the shift, the predicted phase turn −ξ·τ, the measured one,
     and the relative changes of the coefficients and of the moduli."""
-    max_shift = checks.animation(max_shift, axis, frames, k, channel)
+    frames = checks.frames(frames, axis)
+    block, k, channel, max_shift = checks.animation(-1 if block is None else block, k, channel, max_shift)
     key = lscat_of(model_key)  # the ResNet has no phases: animate its LScat+skip pair
     dm, pkey, orig, _ = pipeline.original(path, key, boundary)
     n_blocks = len(dm.model.block_info)
-    j = default_block(dm, max_shift) if block is None or int(block) < 0 else min(int(block), n_blocks - 1)
+    j = default_block(dm, max_shift) if block < 0 else min(block, n_blocks - 1)
     info = dm.model.block_info[j]
     kk = min(int(k), info.filters.L - 1)
     C = orig.blocks[j]["wavelet"].shape[1]
@@ -150,7 +144,7 @@ def animation(store, pipeline, path: str, model_key: str, boundary: str, block: 
     directory = Path(directory) if directory is not None else GIF_DIR
     digest = hashlib.sha256(repr(ckey).encode()).hexdigest()[:16]
     gif = write_gif(images, directory / f"translation-{key}-block{j}-{digest}.gif")
-    _prune(directory, GIF_KEEP)
+    prune(directory, GIF_KEEP, GIF_BYTES, "*.gif")
     caption = animation_caption(dm.label, j, info, ch, kk, axis, max_shift, len(rows), boundary, rows[-1])
     numbers = {"model": dm.key, "weights": dm.weights, "block": j, "orientation": kk, "channel": ch,
                "axis": axis, "boundary": boundary, "frames": rows, "gif": str(gif)}

@@ -16,10 +16,11 @@ def _progress(progress, done: int, total: int, desc: str):
 
 
 def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, extent: float = DEFAULT_EXTENT,
-                 steps: int = DEFAULT_STEPS, progress=None, workers: int | None = None) -> list[tuple]:
+                 steps: int = DEFAULT_STEPS, progress=None, workers: int | None = None, pause=None) -> list[tuple]:
     """[(DemoModel, StabilityMap)] for :func:`models_for` ``model_key``, cached per image, model
     weights, boundary and grid. ``progress((done, total), desc=..., unit=...)`` as gr.Progress;
-    ``workers``: chunks computed at once (default core.analysis.invariance.default_workers)."""
+    ``workers``: chunks computed at once (default core.analysis.invariance.default_workers); ``pause()``: called
+    between groups of chunks (demo.compute.lanes.Lanes.give_way: a page update goes first)."""
     offsets = shift_offsets(extent, steps)
     keys = models_for(model_key)
     todo, out = [], []
@@ -31,8 +32,11 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
             todo.append((len(out) - 1, dm, orig, ckey))
     per = len(offsets) ** 2
     for n, (i, dm, orig, ckey) in enumerate(todo):
-        report = lambda done, total, n=n, dm=dm: _progress(progress, n * per + done, len(todo) * per,
-                                                           f"{dm.label}: shifted images")
+        def report(done, total, n=n, dm=dm):
+            if pause is not None and done:
+                pause()
+            _progress(progress, n * per + done, len(todo) * per, f"{dm.label}: shifted images")
+
         sm = stability_map(dm.model, orig.x, offsets, boundary, workers=workers, progress=report,
                            lock=store.run_locks[dm.key])
         out[i][1] = pipeline.maps.put(ckey, sm)
@@ -41,10 +45,10 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
 
 
 def stability_view(store, pipeline, path: str, model_key: str, boundary: str, extent: float = DEFAULT_EXTENT,
-                   steps: int = DEFAULT_STEPS, progress=None,
-                   workers: int | None = None) -> tuple[dict, str, dict, dict]:
+                   steps: int = DEFAULT_STEPS, progress=None, workers: int | None = None,
+                   pause=None) -> tuple[dict, str, dict, dict]:
     """(map figure, summary markdown, curve figure, numbers) for the image at ``path``."""
-    pairs = compute_maps(store, pipeline, path, model_key, boundary, extent, steps, progress, workers)
+    pairs = compute_maps(store, pipeline, path, model_key, boundary, extent, steps, progress, workers, pause)
     numbers = {"boundary": boundary, "grid": grid_text(pairs[0][1]),
                "models": [{"model": dm.key, "weights": dm.weights, "trained": dm.trained,
                            "test_accuracy": (dm.card or {}).get("top1") if dm.trained else None,

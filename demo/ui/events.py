@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import gradio as gr
 
+from demo.compute.lanes import HEAVY_QUEUE, Lanes
 from demo.handlers import explainer, page
 from demo.handlers.analysis import Analysis
-from demo.handlers.invariance import Invariance
+from demo.handlers.invariance import Invariance, stamp
 from demo.ui.layout import ExplainerView, FirstView, InvarianceView, LayerView, Session
 
 COMPUTING_MAP = "**Computing** the prediction at every shift of the grid, then the curve…"
 COMPUTING_GIF = "**Computing** the frames…"
+CLEARED = ("**Another image, model or boundary**: press *Compute the stability map* to see this one's map, and "
+           "*Play the translation* for its animation.")
+# the view's outputs after a change: map, summary, numbers, curve, caption, GIF, download, GIF caption, note
+STALE = (None, CLEARED, None, None, "", None, None, "", "")
 
 
 def settings(first: FirstView, layer: LayerView) -> list:
@@ -61,24 +66,31 @@ def wire_api(first: FirstView, layer: LayerView, session: Session, analysis: Ana
 
 def wire_invariance(first: FirstView, layer: LayerView, inv: InvarianceView, session: Session,
                     handler: Invariance) -> None:
-    grid = [session.source, first.boundary, first.model, inv.extent, inv.steps]
-    quietly([inv.view.expand, inv.button.click], handler.page, grid,
-            [inv.stab_plot, inv.stab_text, inv.stab_numbers, inv.curve_plot, inv.curve_text], inv.status,
-            COMPUTING_MAP)
+    view = [session.source, first.boundary, first.model]  # what a result is of (its stamp)
     a = inv.anim
+    outputs = [inv.stab_plot, inv.stab_text, inv.stab_numbers, inv.curve_plot, inv.curve_text]
+    quietly([inv.view.expand, inv.button.click], handler.page, [*view, inv.extent, inv.steps], outputs, inv.status,
+            COMPUTING_MAP, view)
     played = [first.boundary, first.model, a.block, layer.orientation, layer.channel, a.shift]
     quietly([a.button.click], handler.animation_page, [session.source, *played], [a.image, a.file, a.text], a.text,
-            COMPUTING_GIF)
+            COMPUTING_GIF, view)
+    # No stale view: another image (a bad file too), model or boundary clears every output of the view.
+    gr.on([session.source.change, first.model.change, first.boundary.change], lambda: STALE, None,
+          [*outputs, a.image, a.file, a.text, inv.status], queue=False, show_progress="hidden",
+          api_visibility="private")
     api = [first.image, first.boundary, first.model, inv.extent, inv.steps]
+    limits = {"concurrency_limit": HEAVY_QUEUE, "concurrency_id": "invariance"}  # demo.compute.lanes bounds them
     gr.on([], handler.stability, api, [inv.stab_plot, inv.stab_text, inv.stab_numbers], api_name="stability",
-          concurrency_limit=1, concurrency_id="invariance")
+          **limits)
     gr.on([], handler.invariance_curve, api, [inv.curve_plot, inv.curve_text, inv.curve_numbers],
-          api_name="invariance_curve", concurrency_limit=1, concurrency_id="invariance")
-    gr.on([], handler.animation, [first.image, *played], [a.image, a.file, a.text], api_name="animation",
-          concurrency_limit=1, concurrency_id="invariance")
+          api_name="invariance_curve", **limits)
+    gr.on([], handler.animation, [first.image, *played], [a.image, a.file, a.text], api_name="animation", **limits)
 
 
-def wire_explainer(demo: gr.Blocks, first: FirstView, layer: LayerView, ex: ExplainerView) -> None:
+def wire_explainer(demo: gr.Blocks, first: FirstView, layer: LayerView, ex: ExplainerView, lanes: Lanes) -> None:
+    def separation(a, b, j, k):
+        return explainer.separation(lanes, a, b, j, k)
+
     gr.on([first.model.change, demo.load], page.model_changed, first.model, [layer.orientation, ex.m_block, ex.m_k],
           api_visibility="private", queue=False)
     gr.on([ex.m_block.release, ex.m_k.release, first.model.change, demo.load], explainer.morlet,
@@ -86,12 +98,12 @@ def wire_explainer(demo: gr.Blocks, first: FirstView, layer: LayerView, ex: Expl
           concurrency_id="explain")
     gr.on([ex.lam.release, demo.load], explainer.relu, ex.lam, ex.relu_plot, api_name="relu", concurrency_limit=4,
           concurrency_id="explain")
-    gr.on([ex.tex_a.change, ex.tex_b.change, ex.s_j.release, ex.s_k.release, demo.load], explainer.separation,
+    gr.on([ex.tex_a.change, ex.tex_b.change, ex.s_j.release, ex.s_k.release, demo.load], separation,
           [ex.tex_a, ex.tex_b, ex.s_j, ex.s_k], [ex.sep_plot, ex.sep_text], api_name="separation",
           concurrency_limit=4, concurrency_id="explain")
 
 
-def quietly(triggers, fn, inputs, outputs, note_at, note: str) -> None:
+def quietly(triggers, fn, inputs, outputs, note_at, note: str, view: list) -> None:
     """Wire a page computation that takes seconds so that the browser stays idle while it runs.
 
     Gradio's status tracker runs a requestAnimationFrame loop on each output of a pending event, whatever
@@ -99,12 +111,20 @@ def quietly(triggers, fn, inputs, outputs, note_at, note: str) -> None:
     view that took the browser about 2.5 CPU seconds per map, on the 2 cores that a local browser shares
     with the app (docs/INVARIANCE.md, "Speed"). So: a static ``note`` in ``note_at`` at once (a quick event of
     its own), ``fn``'s outputs kept in a gr.State (no tracker) while it computes, on the "invariance"
-    queue, one at a time, the last request winning, and then drawn (and the note cleared) in one quick
-    step. ``fn`` never raises (it returns its message instead)."""
+    queue, the last request winning, and then drawn (and the note cleared) in one quick step, unless
+    the page has moved to another image, model or boundary meanwhile: ``fn`` returns its result's stamp
+    (demo.handlers.invariance.stamp) first, and a result whose stamp is not that of ``view`` now is
+    dropped. ``fn`` never raises (it returns its message instead)."""
     result = gr.State(None)
     cleared = [] if note_at in outputs else [note_at]
+    skip = tuple(gr.skip() for _ in outputs + cleared)
+
+    def draw(r, source, boundary, model):
+        if r is None or r[0] != stamp(source, boundary, model):
+            return skip
+        return (*r[1:], *[""] * len(cleared))
+
     gr.on(triggers, lambda: note, None, note_at, queue=False, show_progress="hidden", api_visibility="private")
     gr.on(triggers, fn, inputs, result, trigger_mode="always_last", show_progress="hidden", api_visibility="private",
-          concurrency_limit=1, concurrency_id="invariance").then(
-        lambda r: (*r, *[""] * len(cleared)) if r is not None else tuple(gr.skip() for _ in outputs + cleared),
-        result, outputs + cleared, queue=False, show_progress="hidden", api_visibility="private")
+          concurrency_limit=HEAVY_QUEUE, concurrency_id="invariance").then(
+        draw, [result, *view], outputs + cleared, queue=False, show_progress="hidden", api_visibility="private")

@@ -179,16 +179,16 @@ def invariance_view() -> InvarianceView:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 stab_plot = gr.Plot(label="Top-class probability over the shifts", elem_id="stability")
-                stab_text = gr.Markdown(label="stability", elem_id="stability_summary")
+                stab_text = gr.Markdown(label="stability summary", elem_id="stability_summary")
                 caption("Each cell: the probability of the unshifted image's top class after moving the image by "
                         "(dx, dy); ×: the top class changes there; ring: no shift. The ResNet-18 baseline trained "
                         "with the same recipe appears beside it when its weights are shipped.")
             with gr.Column(scale=2):
                 curve_plot = gr.Plot(label="Where the invariance is built", elem_id="invariance_curve")
-                curve_text = caption(label="curve", elem_id="curve_caption")
+                curve_text = caption(label="curve caption", elem_id="curve_caption")
         with gr.Accordion("The numbers of the map (also returned by the API)", open=False):
-            stab_numbers = gr.JSON(label="stability", elem_id="stability_numbers")
-        curve_numbers = gr.JSON(visible=False)
+            stab_numbers = gr.JSON(label="stability numbers", elem_id="stability_numbers")
+        curve_numbers = gr.JSON(label="curve numbers", visible=False)
         anim = animation_view()
     return InvarianceView(view, extent, steps, button, status, stab_plot, stab_text, stab_numbers, curve_plot,
                           curve_text, curve_numbers, anim)
@@ -205,7 +205,7 @@ def animation_view() -> AnimationView:
                          elem_id="animation", height=260)
         with gr.Column():
             file = gr.DownloadButton("Download the GIF", elem_id="animation_download")
-            text = caption(label="animation")
+            text = caption(label="animation caption")
     return AnimationView(block, shift, button, image, file, text)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from demo.handlers.protocol import APP_KWARGS
 from demo.images import EXAMPLES_DIR, MAX_BYTES
 
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
@@ -68,4 +69,4 @@ def theme() -> gr.themes.Base:
 
 def launch_settings() -> dict:
     return {"max_file_size": MAX_BYTES, "allowed_paths": [str(EXAMPLES_DIR)], "ssr_mode": False, "theme": theme(),
-            "css": CSS, "head": HEAD, "footer_links": ["api"], "show_error": False}
+            "css": CSS, "head": HEAD, "footer_links": ["api"], "show_error": False, "app_kwargs": APP_KWARGS}
