@@ -49,9 +49,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.bench_demo import free_port, p90, stop, wait_http  # (one launcher helper for both benchmarks)
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-from bench_demo import free_port, p90, stop, wait_http  # noqa: E402  (one launcher helper for both benchmarks)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -282,7 +282,8 @@ def moves(page, counter: Bytes, n: int) -> dict:
 
 
 def typed(page, counter: Bytes, n: int, offset: float = 0.0) -> list[dict]:
-    """``n`` values typed into the dx number box, then Enter, each new (``offset``, a multiple of the slider step 0.05: another series)."""
+    """``n`` values typed into the dx number box, then Enter, each new (``offset``, a multiple of the slider
+    step 0.05: another series)."""
     box = page.locator("#dx input[type=number]")
     rows = []
     for i in range(n):
@@ -521,5 +522,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main())

@@ -35,8 +35,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 EXAMPLE = ROOT / "demo" / "examples" / "cat.jpg"
 
 

@@ -32,12 +32,10 @@ import argparse
 import json
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 EXAMPLE = ROOT / "demo" / "examples" / "cat.jpg"
 OUT = ROOT / "docs" / "bench" / "invariance_cpu.jsonl"
 GOALS_S = {"cifar10": 1.0, "imagenette": 3.0}

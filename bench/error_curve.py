@@ -33,14 +33,13 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
-    from demo.panels import EXAMPLES, example_path
 
     from core import weights as pretrained
     from core.analysis.phases import compare_blocks, wavelet_padding
     from core.analysis.shifts import translate
     from core.data import center_square, normalize, to_tensor
     from core.provenance import append_jsonl, measured_on
-    from demo.images import load_image
+    from demo.images import EXAMPLES, example_path, load_image
 
     try:
         taus = [tuple(float(v) for v in t.split(",")) for t in args.taus]

@@ -7,15 +7,13 @@ Skipped only when chromium is absent and PHASE_COLLAPSE_REQUIRE_BROWSER is unset
 whenever it could install chromium); otherwise a missing browser fails the test."""
 
 import hashlib
-import sys
 import time
 from urllib.parse import urlparse
 
 import pytest
 from _demo_support import ROOT, launched_app
 
-sys.path.insert(0, str(ROOT / "bench"))
-import bench_browser  # noqa: E402  (the benchmark's in-page instrumentation: the same states it waits for)
+from bench import bench_browser  # (the benchmark's in-page instrumentation: the same states it waits for)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARGS = bench_browser.ARGS

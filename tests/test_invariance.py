@@ -506,7 +506,7 @@ def test_named_endpoints(served, tmp_path):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_browser_opens_the_invariance_view(served, browser, tmp_path):
-    from test_browser import bench_browser, plot_data, wait_changed  # bench/ on the path
+    from tests.test_browser import bench_browser, plot_data, wait_changed  # bench/ on the path
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
@@ -544,12 +544,8 @@ def test_browser_opens_the_invariance_view(served, browser, tmp_path):
 def test_the_page_logs_the_views_time(weights, caplog):
     """bench/bench_browser.py splits the browser's latency with this line (server_ms)."""
     import logging
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    import bench_browser
-
+    from bench import bench_browser
     from demo.ui.app import App
 
     app = App()

@@ -97,8 +97,6 @@ def test_bundle_app_imports_from_the_bundle_alone(cpu):
     """A clean interpreter in the bundle: app, core and demo come from it, every offered model loads its
     trained weights from its pretrained/, and the Blocks build (no server)."""
     code = textwrap.dedent("""
-        import sys
-        sys.path.insert(0, ".")
         import os, app, core, demo, core.weights.store as p
         from demo.models.catalog import offered
         here = os.getcwd()
@@ -110,7 +108,7 @@ def test_bundle_app_imports_from_the_bundle_alone(cpu):
         print("OK", loaded)
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PHASE_COLLAPSE"))}
-    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=cpu.path, env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-s", "-E", "-c", code], cwd=cpu.path, env=env, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0 and "OK" in out.stdout, out.stdout + out.stderr
     assert len(out.stdout.split("_small")) == 5, out.stdout  # the four served weights

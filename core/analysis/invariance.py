@@ -200,7 +200,7 @@ def chunk_size(h: int, w: int) -> int:
 def default_workers(threads: int | None = None, cores: int | None = None) -> int:
     """Chunks computed at once by :func:`stability_map`: the cores not used by torch's own threads,
     shared out (``cores`` // ``threads``, 1 to 4): 2 on a 2-core machine whose app runs one torch
-    thread (demo.ui.default_threads), 1 where torch already has every core."""
+    thread (demo.compute.lanes.default_threads), 1 where torch already has every core."""
 
     threads = threads or torch.get_num_threads()
     if cores is None:
