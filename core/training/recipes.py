@@ -115,10 +115,8 @@ RECIPES["cifar10_lscat_skip_cpu"] = dict(
     warmup_epochs=0.5, bf16=False, channels_last=False, compile=False, workers=2, check_every=20,
 )
 
-# The interim demo model until a GPU trains the paper's widths: the same eighth-width LScat+skip on
-# all 50,000 training images, 6 epochs on one CPU thread (about 70 minutes), evaluated on the full
-# 10,000-image test set. Shipped as pretrained/lscat_skip_cifar10_small so that the demo's CIFAR-10
-# predictions mean something; its card records how it was made and how well it does.
+# The eighth-width LScat+skip on all 50,000 CIFAR-10 training images, 6 epochs on a CPU (run record:
+# docs/runs/cpu_cifar10_lscat_skip_small/).
 RECIPES["cifar10_lscat_skip_small"] = dict(
     RECIPES["cifar10_lscat_skip_cpu"], limit_train=None, limit_test=None, epochs=6, warmup_epochs=1.0,
 )
@@ -129,12 +127,9 @@ RECIPES["cifar10_lscat_skip_small"] = dict(
 RECIPES["cifar10_resnet18_small"] = dict(RECIPES["cifar10_lscat_skip_small"], model="resnet18_cifar10",
                                          build={"width": RESNET18_WIDTH_CIFAR10_SMALL})
 
-# A better CIFAR-10 model from the same CPU (goal >= 85 % top-1): the same eighth-width LScat+skip
-# on all 50,000 images for EPOCHS_LONG epochs, in compiled bf16 steps (AMX-BF16: 2.2x eager fp32 for
-# this model on 2 threads), about 1.5 hours of 2 idle cores (the estimate and its probe:
-# docs/TRAINING.md). Warmup 2 epochs, linear decay to 0. Exported as lscat_skip_cifar10_small_long,
-# an entry of its own: it replaces the shipped lscat_skip_cifar10_small in the demo only once it
-# measures better on the same 10,000 test images (docs/TRAINING.md says how).
+# The same eighth-width LScat+skip for 28 epochs from scratch in compiled bf16 steps (1.78x eager fp32 on
+# this CPU, docs/bench/cpu_levers.jsonl); warmup 2 epochs, linear decay to 0. The served CIFAR-10 pair
+# (docs/runs/cpu_cifar10_lscat_skip_small_long/).
 EPOCHS_LONG = 28
 RECIPES["cifar10_lscat_skip_small_long"] = dict(
     RECIPES["cifar10_lscat_skip_small"], epochs=EPOCHS_LONG, warmup_epochs=2.0,
@@ -157,14 +152,11 @@ RECIPES["imagenette_lscat_skip"] = dict(
 )
 RECIPES["imagenette_lscat_skip_full"] = dict(RECIPES["imagenette_lscat_skip"],
                                              build={"num_classes": 10, "input_size": 160})
-# The photo model trained on a 2-core CPU (about 2 hours), shipped as lscat_skip_imagenette_small until
-# a GPU trains imagenette_lscat_skip: an eighth of the widths; images stored at 112 px (the 160 px
-# copy resized: the whole image, nothing cropped); trained on random-resized 96 px crops of scale
-# 0.35-1, tested on the whole 112 px image. Both sizes give the same 1x1 final map, so the flatten
-# head sees at test time what it was trained on (a first try at 96 px crops / 128 px test, 2x2, learnt
-# 35 % train / 21 % test in 2 epochs); the crops magnify objects by 1.27 on average, the test size by
-# 112 / 96 = 1.17 (FixRes: test somewhat larger than train). Batch 32 (faster per image than 64 on
-# this CPU), bf16 autocast (AMX).
+# The photo model for a 2-core CPU: an eighth of the ImageNet widths; images stored at 112 px (the
+# 160 px copy resized, nothing cropped); trained on random-resized 96 px crops of scale 0.35-1 and
+# tested on the whole 112 px image. Both sizes give the same 1x1 final map, so the flatten head sees at
+# test time what it was trained on; the crops magnify objects by 1.27 on average, the test size by
+# 112 / 96 = 1.17 (FixRes: test somewhat larger than train). Batch 32, bf16 autocast.
 RECIPES["imagenette_lscat_skip_small"] = dict(
     RECIPES["imagenette_lscat_skip"],
     build={"num_classes": 10, "input_size": 112, "widths": list(IMAGENETTE_SMALL)},
@@ -183,15 +175,11 @@ RECIPES["imagenette_resnet18"] = dict(RECIPES["imagenette_lscat_skip"], model="r
 RECIPES["imagenette_resnet18_small"] = dict(RECIPES["imagenette_lscat_skip_small"], model="resnet18_imagenet",
                                             build={"num_classes": 10, "width": RESNET18_WIDTH_IMAGENETTE_SMALL})
 
-# The photo model trained longer (goal >= 80 % val top-1; the 24-epoch run ended at 76.10 % and was still
-# improving): a second cycle of EPOCHS_MORE epochs warm-started from the shipped 24-epoch weights
-# (init_from; a warm restart in the sense of SGDR: the learning rate rises again, to half the first
-# cycle's peak, and decays linearly to 0), with a new seed so that the crops and the order are new
-# draws. Same data, sizes, batch and augmentation. About 35 minutes of 2 idle cores, so that it fits in
-# one sitting after the CIFAR-10 runs; 24 + EPOCHS_MORE epochs in all. Its ResNet-18 partner gets
-# the same second cycle from its own 24-epoch weights. Exported as lscat_skip_imagenette_small_cycle2 /
-# resnet18_imagenette_small_cycle2, shipped only if better on the same 3,925 val images.
-EPOCHS_MORE = 10
+# Further cycles of the photo model and of its partner (SGDR-style warm restarts): each starts from the
+# previous cycle's exported weights (init_from), with a new seed, a lower peak learning rate, half a
+# warm-up epoch and a linear decay to 0; the same data, sizes, batch and augmentation. Cycles 2-5 are
+# then averaged (core.training.average; the catalog declares it). Why each cycle was run, and on which
+# split that was decided, is in its run record (docs/runs/cpu_imagenette_*).
 
 
 def warm_cycle(first: str, init_from: str, *, seed: int, epochs: int, lr: float) -> dict:
@@ -200,52 +188,13 @@ def warm_cycle(first: str, init_from: str, *, seed: int, epochs: int, lr: float)
     return dict(RECIPES[first], init_from=init_from, seed=seed, epochs=epochs, lr=lr, warmup_epochs=0.5)
 
 
-RECIPES["imagenette_lscat_skip_small_cycle2"] = warm_cycle("imagenette_lscat_skip_small", "lscat_skip_imagenette_small",
-                                                         seed=1, epochs=EPOCHS_MORE, lr=0.025)
-RECIPES["imagenette_resnet18_small_cycle2"] = warm_cycle("imagenette_resnet18_small", "resnet18_imagenette_small",
-                                                       seed=1, epochs=EPOCHS_MORE, lr=0.025)
-
-# A third cycle (the second ended at 77.99 %, short of the 80 % goal, and was still improving as its rate
-# decayed): EPOCHS_THIRD epochs warm-started from lscat_skip_imagenette_small_cycle2, a lower peak (0.015:
-# the second cycle's restart to 0.025 first cost 10 points, 68.4 % after its first epoch), seed 2,
-# everything else as before. Eager bf16: compiling this model did not pay on this CPU (a one-off
-# timing of bench_speed.train_step_throughput, compiled bf16, batch 32 at 96 px, on the 2-core AMD EPYC
-# on 2026-12-05: 49 img/s after 4 minutes of compiling, against 58 eager in docs/TRAINING.md's lever
-# table; dynamo hit its recompile limit in the Morlet layers). About 50 minutes of 2 idle cores;
-# 48 epochs in all. Its ResNet-18 partner gets the same third cycle from resnet18_imagenette_small_cycle2.
-# Exported as *_small_longer, shipped only if better.
-EPOCHS_THIRD = 14
-RECIPES["imagenette_lscat_skip_small_cycle3"] = warm_cycle(
-    "imagenette_lscat_skip_small", "lscat_skip_imagenette_small_cycle2", seed=2, epochs=EPOCHS_THIRD, lr=0.015)
-RECIPES["imagenette_resnet18_small_cycle3"] = warm_cycle(
-    "imagenette_resnet18_small", "resnet18_imagenette_small_cycle2", seed=2, epochs=EPOCHS_THIRD, lr=0.015)
-
-# A fourth cycle (the third ended at 79.34 %, 0.66 points short of 80 %, its val top-1 still rising as
-# the rate decayed: 78.1 -> 79.4 over its last 4 epochs): 12 epochs warm-started from
-# lscat_skip_imagenette_small_cycle3, a lower peak again (0.01: the third cycle's restart to 0.015 still
-# cost 4 points in its first epoch), seed 3, everything else as before. 62 minutes on the 2 cores of
-# the machine it ran on (a slower one than the third cycle's); 60 epochs in all, about 5.6 hours of wall
-# time over the four cycles (the issue's budget was about 5). Exported as *_small_cycle4 with its
-# ResNet-18 partner, shipped only if better (it was: 79.80 %, docs/TRAINING.md).
-EPOCHS_FOURTH = 12
-RECIPES["imagenette_lscat_skip_small_cycle4"] = warm_cycle(
-    "imagenette_lscat_skip_small", "lscat_skip_imagenette_small_cycle3", seed=3, epochs=EPOCHS_FOURTH, lr=0.01)
-RECIPES["imagenette_resnet18_small_cycle4"] = warm_cycle(
-    "imagenette_resnet18_small", "resnet18_imagenette_small_cycle3", seed=3, epochs=EPOCHS_FOURTH, lr=0.01)
-
-# A fifth cycle (the fourth ended at 79.80 %, 0.20 points short of 80 %; the cycles' gains shrink: +1.89,
-# +1.35, +0.46 points): 12 epochs warm-started from lscat_skip_imagenette_small_cycle4, the peak lowered
-# once more in the same ratio (0.007: the fourth cycle's restart to 0.01 still cost 2 points in its
-# first epoch), seed 4, everything else as before. 77 minutes on 2 cores (about an hour alone), which
-# takes the photo model to about 6.9 hours of wall time over five cycles, past the issue's budget of about 5; the
-# decision to run it was taken after seeing the fourth cycle's val top-1, as each earlier one was
-# (Imagenette has no third split). Exported as *_small_cycle5 with its ResNet-18 partner, shipped only
-# if better on the same 3,925 val images (it was, by one image: 79.82 %; docs/TRAINING.md).
-EPOCHS_FIFTH = 12
-RECIPES["imagenette_lscat_skip_small_cycle5"] = warm_cycle(
-    "imagenette_lscat_skip_small", "lscat_skip_imagenette_small_cycle4", seed=4, epochs=EPOCHS_FIFTH, lr=0.007)
-RECIPES["imagenette_resnet18_small_cycle5"] = warm_cycle(
-    "imagenette_resnet18_small", "resnet18_imagenette_small_cycle4", seed=4, epochs=EPOCHS_FIFTH, lr=0.007)
+# cycle: (seed, epochs, peak lr); cycle n starts from the weights cycle n - 1 exported.
+CYCLES = {2: (1, 10, 0.025), 3: (2, 14, 0.015), 4: (3, 12, 0.01), 5: (4, 12, 0.007)}
+for _recipe, _entry in (("imagenette_lscat_skip_small", "lscat_skip_imagenette_small"),
+                        ("imagenette_resnet18_small", "resnet18_imagenette_small")):
+    for _n, (_seed, _epochs, _lr) in CYCLES.items():
+        _start = _entry if _n == 2 else f"{_entry}_cycle{_n - 1}"
+        RECIPES[f"{_recipe}_cycle{_n}"] = warm_cycle(_recipe, _start, seed=_seed, epochs=_epochs, lr=_lr)
 
 # ImageNet-size folders (ROOT/train, ROOT/val): the DataLoader path, the reference's 224 / 256 crops.
 RECIPES["imagenet_lscat_skip"] = dict(
