@@ -37,7 +37,7 @@ from pathlib import Path
 from gradio_client import Client, handle_file
 
 from bench.bench_demo import free_port, stop, wait_http
-from core.provenance import append_jsonl, measured_on
+from core.provenance import append_jsonl, load_average, measured_on
 from demo.space.build import CPU_INDEX, build
 from tests._demo_support import rss_mb  # the RSS of a process tree, as the app tests measure it
 
@@ -265,7 +265,7 @@ def main() -> int:
                     "peak_rss_within_2_gb": s["rss_mb_peak"] <= RSS_GOAL_MB,
                     "every_endpoint_answered": all(e["ok"] for e in s["endpoints"].values()),
                     "load_without_errors": s["load"]["errors"] == 0}
-    row["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    row["load_after"] = load_average()
     append_jsonl(args.out, row)
     print(row)
     if not args.keep_venv:

@@ -391,13 +391,13 @@ def test_interim_weights_stand_in_under_the_same_key(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained.store, "PRETRAINED_DIR", tmp_path)
     torch.manual_seed(2)
     model = build_model("lscat_skip_cifar10", widths=CIFAR10_SMALL)
-    pretrained.save(model, "lscat_skip_cifar10_small", {"top1": 0.7}, half=True)
+    pretrained.save(model, "lscat_skip_cifar10_small_long", {"top1": 0.7}, half=True)
     assert catalog.offered()[0] == "lscat_skip_cifar10"  # the API key does not change
     dm = ModelStore().get("lscat_skip_cifar10")
-    assert dm.trained and dm.weights == "lscat_skip_cifar10_small"
+    assert dm.trained and dm.weights == "lscat_skip_cifar10_small_long"
     assert "interim weights" in dm.banner() and "70.0%" in dm.banner()
     out = App(ModelStore()).analysis.analyze(str(CAT), 1.0, 0.0, "circular", "lscat_skip_cifar10", 0, 0)
-    assert out[-2]["weights"] == "lscat_skip_cifar10_small" and "untrained" not in out[3]
+    assert out[-2]["weights"] == "lscat_skip_cifar10_small_long" and "untrained" not in out[3]
     # the paper's widths win once they are shipped
     pretrained.save(build_model("lscat_skip_cifar10", widths=(4,) * 8), "lscat_skip_cifar10",
                     {"build": {"widths": [4] * 8}, "top1": 0.9})

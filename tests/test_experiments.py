@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import experiments as experiments_cli
-from core.experiments import summary, tables
-from core.experiments.probe import probe
+from core.experiments import probe, summary, tables
 from tests.helpers_data import make_folder
 
 
