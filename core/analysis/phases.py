@@ -54,7 +54,8 @@ def predicted_phase_shift(xi: torch.Tensor, tau: tuple[float, float]) -> torch.T
 
 
 def measured_phase_shift(z_shifted: torch.Tensor, z: torch.Tensor, dims=(-2, -1)) -> torch.Tensor:
-    """Modulus-weighted circular mean of angle(z_shifted / z): angle(sum z_shifted conj(z))."""
+    """Circular mean of angle(z_shifted / z) weighted by |z_shifted| |z| (about |z|^2 for a small shift):
+    angle(sum z_shifted conj(z))."""
     return torch.angle((z_shifted * z.conj()).sum(dim=dims)).double()
 
 
@@ -203,7 +204,9 @@ def compare_blocks(original: list[dict], shifted: list[dict], tau: tuple[float, 
     batch index 0). Returns, per block: tau in block pixels, per orientation the predicted phase
     shift -xi . tau_block, the measured one, and the local-frequency prediction -omega_bar . tau_block
     ("predicted_phase_local", with the centroid omega_bar of the block input's spectrum seen through
-    the filter: what the measured shift follows, see :func:`spectral_moments`), the relative errors
+    the filter, see :func:`spectral_moments`: blocks 0-1 of the CIFAR model follow it (slopes 1.02 and
+    0.98 in docs/PHASES.md); from block 2 on the measured shift reaches only 0.59-0.73 of it),
+    the relative errors
     of the linear coefficients against exp(-i xi . tau) x * psi and of the moduli, the same errors
     over all orientations, and the bound |tau_block| sigma_rms. sigma_rms and omega_bar come from the
     block input's spectrum, or ``spectra`` as returned by :func:`block_spectra` for the same original."""
