@@ -10,6 +10,7 @@ from core.analysis.phases import (
     measured_phase_shift,
     phase_shift_error,
     predicted_phase_shift,
+    spectral_moments,
     wavelet_padding,
     wrap_phase,
 )
@@ -215,3 +216,16 @@ def test_compare_blocks_local_prediction_is_exact_at_block_0_for_circular_shifts
     local, meas, xi = (torch.tensor(r[k]) for k in ("predicted_phase_local", "measured_phase", "predicted_phase"))
     assert (local - meas).abs().max() < 0.25 * (xi - meas).abs().max()
     assert (meas.abs() < xi.abs() + 1e-6).all()
+
+
+def test_nyquist_fold_on_a_flat_spectrum_depends_on_the_orientation():
+    """docs/PHASES.md's figures: on a flat 32x32 spectrum (no image at all, so no spectrum effect), the
+    finest CIFAR wavelets' local frequency |omega_bar| / |xi| is 0.52 for the axis-aligned orientations
+    and 0.85 for the diagonal ones: the fold past Nyquist alone."""
+    flat = torch.ones(32, 32, dtype=torch.float64)
+    ratios = {}
+    for f in filter_set("psi1", 4).psi:
+        _, centroid = spectral_moments(flat, f)
+        ratios[round(math.degrees(f.theta))] = math.hypot(*centroid) / math.hypot(*f.xi_vec)
+    assert ratios[0] == pytest.approx(0.52, abs=0.005) and ratios[-90] == pytest.approx(0.52, abs=0.005)
+    assert ratios[45] == pytest.approx(0.85, abs=0.005) and ratios[-45] == pytest.approx(0.85, abs=0.005)

@@ -1,11 +1,11 @@
 """Translation invariance of a whole network: how stable its prediction is over a grid of small
 (sub-pixel) shifts, and at which depth the invariance is built. Computed here, tested in
-tests/test_invariance.py; the demo only draws it (demo/invariance.py).
+tests/test_invariance.py; the demo only draws it (demo/invariance/).
 
-* :func:`shift_offsets` / :func:`shift_grid`: the grid, e.g. 17 x 17 shifts (dy, dx) with both
-  coordinates in {-2, -1.75, ..., 2} input pixels (step 0.25 px: sub-pixel shifts).
-* :func:`translate_batch`: the image translated by every shift of the grid at once, exactly as
-  ``core.analysis.shifts.translate`` translates it by one ("circular": Fourier shift on the torus;
+* ``core.analysis.shifts.shift_offsets`` / ``shift_grid``: the grid, e.g. 17 x 17 shifts (dy, dx) with
+  both coordinates in {-2, -1.75, ..., 2} input pixels (step 0.25 px: sub-pixel shifts).
+* ``core.analysis.shifts.translate_batch``: the image translated by every shift of the grid at once,
+  exactly as ``translate`` translates it by one ("circular": Fourier shift on the torus;
   "zero": zero-padded canvas).
 * :func:`stability_map`: one batched pass of the network over the translates (in chunks of 4 to 64
   images, :func:`chunk_size`, under ``torch.inference_mode``). Per shift: the probability of the
@@ -30,24 +30,11 @@ import numpy as np
 import torch
 
 from core.analysis.phases import wavelet_padding
-from core.analysis.shifts import MODES, shift_grid, shift_offsets, translate_batch
+from core.analysis.shifts import check_mode, shift_grid, shift_offsets, translate_batch
 from core.models.registry import kind as model_kind
 from core.runtime import usable_cpus
 
 CHUNK_PIXELS = 2**17  # images per forward pass: about this many input pixels (4 to 64 images)
-
-
-# --------------------------------------------------------------------------------------------
-# The grid and the translates
-# --------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,7 +188,6 @@ def default_workers(threads: int | None = None, cores: int | None = None) -> int
     """Chunks computed at once by :func:`stability_map`: the cores not used by torch's own threads,
     shared out (``cores`` // ``threads``, 1 to 4): 2 on a 2-core machine whose app runs one torch
     thread (demo.compute.lanes.default_threads), 1 where torch already has every core."""
-
     threads = threads or torch.get_num_threads()
     if cores is None:
         cores = usable_cpus()
@@ -300,8 +286,7 @@ def stability_map(model: torch.nn.Module, x: torch.Tensor, offsets: list[float] 
 def _prepare(model, x, offsets, mode, blocks, chunk, workers):
     """stability_map's arguments checked and resolved: (x as a batch, offsets, chunk, kind, blocks, workers)."""
     offsets = shift_offsets() if offsets is None else [float(o) for o in offsets]
-    if mode not in MODES:
-        raise ValueError(f"boundary mode must be 'circular' or 'zero', got {mode!r}")
+    check_mode(mode)
     if x.dim() == 3:
         x = x[None]
     chunk = chunk_size(*x.shape[-2:]) if chunk is None else int(chunk)

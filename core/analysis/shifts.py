@@ -62,10 +62,6 @@ def translate(x: torch.Tensor, tau: tuple[float, float], mode: str = "circular")
     return zero_pad_shift(x, tau)
 
 
-
-
-
-
 def shift_offsets(extent: float = DEFAULT_EXTENT, steps: int = DEFAULT_STEPS) -> list[float]:
     """``steps`` equally spaced offsets from -extent to +extent pixels (``steps`` odd, so that 0 is
     one of them): the shifts along each axis."""
@@ -120,9 +116,6 @@ def translate_batch(x: torch.Tensor, taus: torch.Tensor, mode: str = "circular")
         pad = torch.nn.functional.pad(x, (m, m, m, m))
         out[rows] = fourier_shift_batch(pad, taus[rows])[..., m:-m, m:-m]
     return out
-
-
-
 
 
 def shift_images(x: torch.Tensor, taus: torch.Tensor, mode: str) -> torch.Tensor:

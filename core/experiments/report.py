@@ -27,12 +27,6 @@ def collect(name: str, docs: Path) -> dict[str, list[dict]]:
     return out
 
 
-
-
-
-
-
-
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
@@ -114,8 +108,6 @@ def table_figure(name: str, results: dict[str, list[dict]], scale: str = "full")
     fig.update_layout(title=title, yaxis_title="test error (%)", barmode="group", template="plotly_white",
                       width=900, height=500)
     return fig
-
-
 
 
 def report(docs: Path, names=None, scale: str = "full") -> list[Path]:

@@ -76,8 +76,6 @@ SCALES: dict[str, Scale] = {
 }
 
 
-
-
 TABLES: dict[str, Table] = {
     "table1": Table(
         "Table 1: Scat, LScat, LScat+skip and ResNet-18 on CIFAR-10", "cifar10", "cifar10_lscat_skip",

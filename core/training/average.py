@@ -120,7 +120,7 @@ def load_sources(name: str, sources: tuple[str, ...], entry) -> tuple[list, list
 
     missing = [s for s in sources if s not in pretrained.available()]
     if missing:
-        raise AverageError(f"{name} averages {', '.join(sources)}; not in {pretrained.PRETRAINED_DIR}: "
+        raise AverageError(f"{name} averages {', '.join(sources)}; not in {pretrained.store.PRETRAINED_DIR}: "
                            f"{', '.join(missing)}")
     chain = lineage(sources[-1])
     if not set(sources) <= set(chain):

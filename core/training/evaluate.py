@@ -62,8 +62,6 @@ class ShiftStream:
         return out
 
 
-
-
 def _logits(model, x01: torch.Tensor, amp: bool, mean=MEAN, std=STD) -> torch.Tensor:
     with torch.autocast(x01.device.type, dtype=torch.bfloat16, enabled=amp):
         return model(normalize(x01, mean, std)).float()
@@ -130,7 +128,7 @@ def load_model(name: str, weights: str | None) -> tuple[torch.nn.Module, dict, s
         chosen = pretrained.resolve(name)
         if chosen is None:
             have = pretrained.available()
-            raise EvalError(f"no weights for {name} in {pretrained.PRETRAINED_DIR} (looked for "
+            raise EvalError(f"no weights for {name} in {pretrained.store.PRETRAINED_DIR} (looked for "
                             f"{', '.join(pretrained.sources(name))}); weights present: {', '.join(have) or 'none'}; "
                             "pass --weights FILE or --model with one of those")
         if chosen != name:

@@ -85,4 +85,4 @@ def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory
     if meta.get("init_from"):
         card["init_from"] = meta["init_from"]
     pretrained.save(rounded_copy(model, False).cpu(), name, card, half=cfg["export_half"], directory=directory)
-    return Path(directory or pretrained.PRETRAINED_DIR) / f"{name}.json"
+    return Path(directory or pretrained.store.PRETRAINED_DIR) / f"{name}.json"

@@ -89,12 +89,6 @@ def restore(tr: Trainer, state: dict) -> None:
         tr.epoch_train_s = state["epoch_train_s"]
 
 
-
-
-
-
-
-
 @torch.no_grad()
 def warm_caches(model: torch.nn.Module, cfg: dict, dev) -> None:
     """One eager forward per input size, in eval mode (running statistics untouched), so that the

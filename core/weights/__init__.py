@@ -7,7 +7,6 @@ model card (store).
 
 from core.weights.catalog import ENTRIES, SOURCES, Entry, sources  # noqa: F401
 from core.weights.store import (  # noqa: F401
-    PRETRAINED_DIR,
     PretrainedError,
     available,
     build_untrained,
@@ -17,6 +16,5 @@ from core.weights.store import (  # noqa: F401
     resolve,
     save,
     sha256,
-    shipped,
     weights_path,
 )

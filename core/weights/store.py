@@ -37,7 +37,7 @@ from core.models import (  # noqa: F401  (the widths are also imported from here
     build_model,
     list_models,
 )
-from core.weights.catalog import ENTRIES, SOURCES, Entry, sources
+from core.weights.catalog import ENTRIES, Entry, sources
 
 PRETRAINED_DIR = Path(os.environ.get("PHASE_COLLAPSE_PRETRAINED", REPO_ROOT / "pretrained"))
 
@@ -51,14 +51,6 @@ def resolve(name: str) -> str | None:
     or None. ``load(resolve(name))`` then loads it (and verifies it)."""
     have = set(available())
     return next((n for n in sources(name) if n in have), None)
-
-
-def shipped(name: str) -> str:
-    """A public name (:data:`SOURCES`: ``lscat_skip_cifar10``, ...) -> the entry whose weights are shipped
-    for it; any other entry name is returned as it is."""
-    if name not in SOURCES or name in available():
-        return name
-    return resolve(name) or name  # none shipped: loading ``name`` says what is missing
 
 
 def weights_path(name: str) -> Path:
@@ -123,7 +115,7 @@ def load(name: str, device: str | torch.device = "cpu", verify: bool = True,
     if weights is not None:
         path, card = _file_and_card(name, Path(weights), verify)
     else:
-        name = shipped(name)
+        name = resolve(name) or name  # a public name: the weights shipped for it; none: says what is missing
         entry = _entry(name)
         card = read_card(name)
         if card["model"] != entry.model:
