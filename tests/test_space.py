@@ -1,6 +1,7 @@
 """demo.space: the bundle a Hugging Face Space runs (contents, size, LFS routing, front matter,
 requirements, imports from the bundle alone) and the push, with the Hub client replaced by a recorder."""
 
+import ast
 import fnmatch
 import hashlib
 import os
@@ -208,3 +209,15 @@ def test_the_documented_commands_parse():
     for line in lines:
         args = parser().parse_args(shlex.split(line)[3:])
         assert args.command in ("build", "push") and args.dir.startswith("/tmp/"), line
+
+
+def test_zerogpu_bundle_is_python_3_10_syntax(bundles):
+    """ZeroGPU runs Python 3.10.13 (space.ZEROGPU_PYTHON): every module of the bundle parses as 3.10 (the
+    project's own interpreter is newer, so a 3.11-only construct would otherwise pass unnoticed)."""
+    assert space.ZEROGPU_PYTHON.startswith("3.10")
+    files = sorted(bundles["zero-a10g"].path.rglob("*.py"))
+    assert len(files) > 40
+    for f in files:
+        ast.parse(f.read_text(), str(f), feature_version=(3, 10))
+    with pytest.raises(SyntaxError):  # the check can fail: a 3.11 except* group
+        ast.parse("try:\n    pass\nexcept* ValueError:\n    pass\n", feature_version=(3, 10))

@@ -272,7 +272,7 @@ def stability_map(model: torch.nn.Module, x: torch.Tensor, offsets: list[float] 
                 parts += list(pool.map(run, group)) if pool is not None else [run(b) for b in group]
             if progress:
                 progress(group[-1][1], total)
-    grid = lambda i, *tail: torch.cat([q[i] for q in parts]).reshape(n, n, *tail).numpy()
+    grid = lambda i, *tail: torch.cat([q[i] for q in parts]).reshape(n, n, *tail).cpu().numpy()
     res = StabilityMap(offsets, mode, ref.cls, ref.prob, grid(0), grid(1), grid(2),
                        measure=({"scattering": "modulus", "features": "feature"}[kind] if blocks else None),
                        block_errors=grid(3, -1) if blocks else None,
@@ -289,6 +289,9 @@ def _prepare(model, x, offsets, mode, blocks, chunk, workers):
     check_mode(mode)
     if x.dim() == 3:
         x = x[None]
+    weight = next(model.parameters(), None)
+    if weight is not None:  # the image goes where the model is (CUDA in the demo when a GPU is visible)
+        x = x.to(weight.device)
     chunk = chunk_size(*x.shape[-2:]) if chunk is None else int(chunk)
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")

@@ -15,6 +15,7 @@ from core import weights as pretrained
 from core.analysis.explain import DilatedBank, network_filters
 from core.analysis.shifts import translate
 from core.data import center_square, normalize, to_tensor
+from demo.compute import gpu
 from demo.compute.adapters import adapter
 from demo.compute.branches import Branch, Comparison, Original, picture
 from demo.compute.cache import LRU
@@ -50,9 +51,7 @@ class Pipeline:
         return self._banks[key]
 
     def _forward(self, dm: DemoModel, x: torch.Tensor, mode: str, original: bool):
-        with self.store.run_locks[dm.key], torch.inference_mode():
-            logits, blocks = adapter(dm).forward(dm, x, mode, original)
-        return logits[0].float().softmax(-1), blocks
+        return gpu.forward(self.store, dm.key, x, mode, original)
 
     def original(self, path: str, model_key: str, mode: str) -> tuple[DemoModel, tuple, Original, bool]:
         """The model, the cache key, the original branch, and whether it was computed now (not cached)."""

@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from core.analysis.phases import measured_phase_shift, predicted_phase_shift, relative_error, wavelet_padding
+from core.analysis.phases import measured_phase_shift, predicted_phase_shift, relative_error
 from core.analysis.shifts import translate_batch
+from demo.compute import gpu
 from demo.compute.branches import picture
 from demo.compute.disk import prune
 from demo.draw import render
@@ -82,11 +83,8 @@ def _frames(store, dm, orig, taus: torch.Tensor, boundary: str, j: int, kk: int,
     """Block ``j``'s map (channel ``ch``, orientation ``kk``) at each shift ``taus`` (F, 2), drawn, and the
     numbers of each frame."""
     info = dm.model.block_info[j]
-    with store.run_locks[dm.key], torch.inference_mode():
-        xs = translate_batch(orig.x, taus, boundary)
-        with wavelet_padding(dm.model, "circular" if boundary == "circular" else "reflect"):
-            _, inter = dm.model.forward_intermediates(xs, indices=[j], stop_early=True, keys=("wavelet",))
-    zs = inter[0]["wavelet"][:, ch, kk]  # (F, H, W) complex
+    xs = translate_batch(orig.x, taus, boundary)
+    zs = gpu.block_frames(store, dm.key, xs, j, boundary)[:, ch, kk]  # (F, H, W) complex
     z0 = orig.blocks[j]["wavelet"][0, ch, kk]
     vmax = render.robust_max(z0.abs().numpy())
     xi = info.xi_block[kk]

@@ -3,8 +3,8 @@ cached per image, weights, boundary and grid, and the numbers the endpoints retu
 
 from __future__ import annotations
 
-from core.analysis.invariance import stability_map
 from core.analysis.shifts import DEFAULT_EXTENT, DEFAULT_STEPS, shift_offsets
+from demo.compute import gpu
 from demo.invariance.figures import curve_figure, stability_figure
 from demo.invariance.text import block_labels, grid_text, summary
 from demo.models.catalog import models_for
@@ -37,8 +37,7 @@ def compute_maps(store, pipeline, path: str, model_key: str, boundary: str, exte
                 pause()
             _progress(progress, n * per + done, len(todo) * per, f"{dm.label}: shifted images")
 
-        sm = stability_map(dm.model, orig.x, offsets, boundary, workers=workers, progress=report,
-                           lock=store.run_locks[dm.key])
+        sm = gpu.stability(store, dm.key, orig.x, offsets, boundary, workers, report)
         out[i][1] = pipeline.maps.put(ckey, sm)
     return [tuple(o) for o in out]
 

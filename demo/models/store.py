@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import weakref
 from dataclasses import dataclass
 
 import torch
 
 from core import weights as pretrained
+from core.runtime import pick_device
 from demo.models.catalog import BASELINES, LABELS, LSCAT, is_scattering
 
 log = logging.getLogger("demo")
@@ -39,6 +42,10 @@ class DemoModel:
     def size(self) -> int:
         return self.entry.input_size
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
     def banner(self) -> str:
         if self.trained:
             acc = card_accuracy(self.card or {})
@@ -62,17 +69,36 @@ def card_accuracy(card: dict) -> str | None:
 
 def freeze(model: torch.nn.Module) -> torch.nn.Module:
     """Inference only: eval mode and no gradients (P then assembles its real matrix once, see
-    core.nn.blocks.ComplexLinear)."""
-    return model.eval().requires_grad_(False)
+    core.nn.blocks.ComplexLinear), on CUDA when a GPU is visible (demo.compute.gpu)."""
+    return model.eval().requires_grad_(False).to(pick_device("auto"))
+
+
+_STORES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # token -> live ModelStore
+_TOKENS = itertools.count()
+
+
+def live_store(token: int) -> ModelStore:
+    """The store a pickled reference names (in a ZeroGPU worker: the server's store, as forked)."""
+    try:
+        return _STORES[token]
+    except KeyError:
+        raise RuntimeError(f"no model store {token} in this process") from None
 
 
 class ModelStore:
     """Builds or loads each model once, on first use or in a background warm-up, thread-safely."""
 
     def __init__(self):
+        self.token = next(_TOKENS)
+        _STORES[self.token] = self
         self._models: dict[str, DemoModel] = {}
         self._locks = {k: threading.Lock() for k in LSCAT + BASELINES}
         self.run_locks = {k: threading.Lock() for k in LSCAT + BASELINES}  # one forward at a time per model
+
+    def __reduce__(self):
+        """Pickled as a reference (demo.compute.gpu sends the store to ZeroGPU's forked worker, which has
+        its own copy of the models; locks and weights are not sent)."""
+        return live_store, (self.token,)
 
     def ready(self, key: str) -> bool:
         return key in self._models
