@@ -191,6 +191,10 @@ def test_documented_commands_run_as_written(datasets, tmp_path, monkeypatch, cap
                 assert card["top1"] == final["top1"] and card["command"] == final["commands"]
                 if "--recipe" in cmd:
                     assert card["command"][0].startswith(cmd.split(" --data ")[0]), card["command"]
+        elif res["split"] == "holdout":  # the hold-out that the documented export's run evaluated on
+            card = json.loads((tmp_path / "pretrained" / f"{res['entry']}.json").read_text())
+            assert card["eval_split"] == "holdout" and res["n"] == card["n_test"] < 20, (res, card["n_test"])
+            assert res["top1"] == card["top1"], cmd
         else:
             model = flag(cmd.split(), "--model")
             assert res["model"] == model and res["n"] == {"cifar10": 40, "imagenette": 20}[res["dataset"]], res

@@ -1,6 +1,7 @@
 """The CPU training recipes (ResNet-18 partners, the longer CIFAR-10 run) and the long-run
 command lines that docs/TRAINING.md gives for them."""
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import torch
 from core import weights as pretrained
 from core.models import build_model, count_parameters
 from core.training import model as training_model
-from core.training.recipes import make_config
+from core.training.checkpoint import RESUME_FREE
+from core.training.recipes import DEFAULTS, HOLDOUT, RECIPES, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTNERS = {  # scattering recipe -> its ResNet-18 baseline
@@ -94,11 +96,35 @@ def test_new_entries_match_their_recipes(name):
         [v.shape for v in training_model.build(cfg, 10).state_dict().values()]
 
 
-# -- the long-run command lines of docs/TRAINING.md -------------------------------------------
+def recorded_configs() -> list[tuple[str, dict]]:
+    """The configurations that made recorded or served weights: docs/runs/*/config.json and the served
+    cards' recipes."""
+    runs = sorted((ROOT / "docs" / "runs").glob("*/config.json"))
+    cards = sorted((ROOT / "pretrained").glob("*.json"))
+    return [(str(p.relative_to(ROOT)), json.loads(p.read_text())) for p in runs] + \
+        [(str(p.relative_to(ROOT)), json.loads(p.read_text())["recipe"]) for p in cards]
 
 
+@pytest.mark.parametrize("where,recorded", recorded_configs(), ids=[w for w, _ in recorded_configs()])
+def test_recipes_of_recorded_weights_stay_as_they_ran(where, recorded):
+    """A recipe that made recorded weights still gives the configuration that ran, key by key (a key
+    newer than the record at its default: what the run did, e.g. no hold-out); only where the data were
+    read, and the names of the recipe and of the weights a cycle starts from (renamed) may differ."""
+    name = re.sub(r"^(imagenette_\w+_small)_long(er)?$", lambda m: f"{m[1]}_cycle{3 if m[2] else 2}", recorded["name"])
+    now = make_config(name)  # cycles 2 and 3 were first named _long and _longer
+    free = set(RESUME_FREE) | {"init_from", "name"}
+    differ = {k: (recorded.get(k, DEFAULTS[k]), now[k]) for k in DEFAULTS if k not in free
+              and recorded.get(k, DEFAULTS[k]) != now[k]}
+    assert differ == {}, f"{where}: recorded -> now {differ}"
+    assert now["holdout"] is None
 
 
-
-
-
+def test_new_imagenette_runs_hold_out_part_of_train():
+    for name in ("imagenette_lscat_skip", "imagenette_lscat_skip_full", "imagenette_resnet18"):
+        cfg = make_config(name)
+        assert cfg["holdout"] == HOLDOUT and 0 < HOLDOUT < 1 and cfg["holdout_seed"] == 0 and cfg["test_split"] == "val"
+    # the recipes of weights already made keep theirs (none), and a further cycle keeps its first's
+    for name in RECIPES:
+        cfg = make_config(name)
+        if name.startswith("imagenette_") and "_small" in name:
+            assert cfg["holdout"] is None, name

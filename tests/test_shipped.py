@@ -32,6 +32,25 @@ def test_shipped_weights_load_and_say_how_they_were_made(name):
     assert logits.shape == (1, len(entry.classes)) and torch.isfinite(logits).all()
 
 
+@pytest.mark.parametrize("name", SHIPPED or [pytest.param(None, marks=pytest.mark.skip("no weights shipped"))])
+def test_shipped_cards_say_which_split_their_choices_used(name):
+    """Every served card has the ``selection`` field, in the shape the export writes
+    (core.training.export.SELECTION_KEYS), true to its recipe: with no hold-out, the choices were
+    made on the split its number is quoted on, and the card says so."""
+    from core.training.export import SELECTION_KEYS
+
+    card = pretrained.read_card(name)
+    sel = card.get("selection")
+    assert isinstance(sel, dict) and tuple(sel) == SELECTION_KEYS, f"{name}: selection {sel!r}"
+    assert isinstance(sel["choices"], list) and sel["choices"] and all(isinstance(c, str) and c for c in sel["choices"])
+    assert isinstance(sel["note"], str) and sel["note"] and sel["quoted"] == card["recipe"]["test_split"]
+    if card["recipe"].get("holdout") is None:
+        assert sel["holdout"] is None and sel["split"] == sel["quoted"] == card["eval_split"]
+    else:
+        assert sel["split"] == card["eval_split"] == "holdout"
+        assert sel["holdout"]["holdout"] == card["recipe"]["holdout"] and sel["holdout"]["images"] == card["n_test"]
+
+
 # Per data set: its tar in ../shared/data, what to extract of it, and the data root it gives.
 DATA = {"cifar10": ("cifar10-jpeg.tar.gz", ["cifar10-jpeg/test"], "cifar10-jpeg", 10_000),
         "imagenette": ("imagenette2-160-val.tar", [], "imagenette2-160", 3_925)}

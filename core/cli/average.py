@@ -59,10 +59,24 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     sc = final["shift_consistency"]["circular"]
-    print(f"{args.name} (started {started}): top-1 {100 * final['top1']:.2f} % on {final['n_test']} images "
-          f"(with the averaged statistics {100 * final['top1_with_averaged_statistics']:.2f} %), shift consistency "
+    print(f"{args.name} (started {started}): top-1 {100 * final['top1']:.2f} % on {final['n_test']} "
+          f"{final['eval_split']} images (with the averaged statistics "
+          f"{100 * final['top1_with_averaged_statistics']:.2f} %), shift consistency "
           f"circular {', '.join(f'k={k}: {100 * v:.1f} %' for k, v in sc.items())}; {final['wall_s']:.0f} s")
+    print(compare_with_last(final))
     return 0
+
+
+def compare_with_last(final: dict) -> str:
+    """The line that the shipping rule reads: the average against the last cycle, on the same split."""
+    last = final["sources"][-1]
+    if last["eval_split"] != final["eval_split"] or last["top1"] is None:
+        return (f"the last cycle {last['source']} was measured on {last['eval_split']}, the average on "
+                f"{final['eval_split']}: not comparable")
+    better = "better" if final["top1"] > last["top1"] else "not better"
+    caveat = "" if final["eval_split"] == "holdout" else "; no hold-out: this split is also the quoted one"
+    return (f"against the last cycle {last['source']} ({100 * last['top1']:.2f} % on the same {final['eval_split']} "
+            f"images) the average is {better}{caveat}; bench/paired_top1.py tests the difference image by image")
 
 
 if __name__ == "__main__":

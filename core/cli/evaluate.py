@@ -1,6 +1,6 @@
 """Evaluation: top-1 / top-5 and shift consistency.
 
-    python -m core evaluate --model NAME [--weights FILE] --data ROOT [--split test|val] [--limit N]
+    python -m core evaluate --model NAME [--weights FILE] --data ROOT [--split test|val|holdout] [--limit N]
 
 See ``core.training.evaluate`` for what it measures.
 """
@@ -22,7 +22,9 @@ def main(argv=None) -> int:
     p.add_argument("--model", required=True, help="pretrained entry or registry model (required)")
     p.add_argument("--weights", default=None, help="a .safetensors file; default: the shipped weights of --model")
     p.add_argument("--data", required=True, help="data root: CIFAR-10, Imagenette or an ImageFolder (required)")
-    p.add_argument("--split", default=None, help="test or val (default: test for cifar10, val otherwise)")
+    p.add_argument("--split", default=None,
+                   help="test, val, or holdout: the hold-out the weights' recipe carves from its training split "
+                        "(default: test for cifar10, val otherwise)")
     p.add_argument("--dataset", default=None, choices=["cifar10", "imagenette", "folder"],
                    help="data set kind (default: from the model card)")
     p.add_argument("--limit", type=int, default=None, help="evaluate a fixed random subset of N images (default: all)")

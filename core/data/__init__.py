@@ -1,5 +1,5 @@
 """Images in and out: preprocessing (transforms), data sets (datasets), augmentation on the device
-(augment) and the training loaders (loaders)."""
+(augment), the training loaders (loaders) and the hold-out carved from a training split (holdout)."""
 
 from core.data.augment import (  # noqa: F401
     crop_flip,
@@ -15,7 +15,16 @@ from core.data.datasets import (  # noqa: F401
     DataError,
     collate_uint8,
     decode,
+    fixed_subset,
     open_dataset,
+    set_transform,
+)
+from core.data.holdout import (  # noqa: F401
+    carve,
+    check_holdout,
+    holdout_spec,
+    labels_of,
+    split_holdout,
 )
 from core.data.loaders import (  # noqa: F401
     FolderLoader,

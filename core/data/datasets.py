@@ -76,6 +76,19 @@ def open_dataset(dataset: str, root: str | Path, split: str, download: bool = Fa
 _DECODED: dict = {}
 
 
+def fixed_subset(n: int, limit: int | None) -> torch.Tensor:
+    """Indices of a fixed random subset of ``limit`` of ``n`` items (all of them, in order, if ``limit``
+    is None): the first ``limit`` of a permutation seeded by 0, so that a small subset has every class."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(0))[:limit] if limit else torch.arange(n)
+
+
+def set_transform(ds, transform) -> None:
+    """Set the transform of a torchvision data set, or of the one under a ``Subset`` (a hold-out)."""
+    while hasattr(ds, "dataset") and hasattr(ds, "indices"):
+        ds = ds.dataset
+    ds.transform = transform
+
+
 def decode(ds, size: int, limit: int | None = None, workers: int | None = None,
            progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode a data set once: (uint8 (N, 3, size, size), int64 (N,)) on the CPU.
@@ -88,8 +101,7 @@ def decode(ds, size: int, limit: int | None = None, workers: int | None = None,
            len(ds), size, limit)
     if key in _DECODED:
         return _DECODED[key]
-    n = len(ds)
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:limit] if limit else torch.arange(n)
+    order = fixed_subset(len(ds), limit)
     data = getattr(ds, "data", None)
     if data is not None and tuple(data.shape[1:]) == (size, size, 3):  # torchvision CIFAR10: numpy NHWC
         images = torch.from_numpy(data[order.numpy()]).permute(0, 3, 1, 2).contiguous()

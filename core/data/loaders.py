@@ -14,7 +14,7 @@ from core.data.augment import (
     random_resized_crop_params,
     resized_crop_flip,
 )
-from core.data.datasets import collate_uint8
+from core.data.datasets import collate_uint8, set_transform
 from core.data.transforms import Preprocess, ToUint8
 
 
@@ -137,11 +137,11 @@ class FolderLoader:
             raise ValueError(f"batch_size {batch_size} is not divisible by the {world_size} ranks")
         if train:
             aug = aug or {}
-            ds.transform = T.Compose([T.RandomResizedCrop(size, scale=tuple(aug.get("scale", (0.08, 1.0))),
-                                                          ratio=tuple(aug.get("ratio", (3 / 4, 4 / 3)))),
-                                      T.RandomHorizontalFlip(), ToUint8()])
+            set_transform(ds, T.Compose([T.RandomResizedCrop(size, scale=tuple(aug.get("scale", (0.08, 1.0))),
+                                                             ratio=tuple(aug.get("ratio", (3 / 4, 4 / 3)))),
+                                         T.RandomHorizontalFlip(), ToUint8()]))
         else:
-            ds.transform = Preprocess(size, crop_fraction=crop_fraction).to_uint8
+            set_transform(ds, Preprocess(size, crop_fraction=crop_fraction).to_uint8)
         self.sampler = None
         if world_size > 1 and train:
             self.sampler = DistributedSampler(ds, world_size, rank, shuffle=True, seed=seed, drop_last=True)

@@ -17,8 +17,13 @@ every normalization layer (BatchNorm2d and the scattering blocks' Std) with one 
 training set in train mode, with the training augmentation, batch size, seed and precision of the
 entry's recipe (the last cycle's), each batch weighted equally (torch.optim.swa_utils.update_bn does the same, but knows
 only BatchNorm); evaluate the result as training's final evaluation does (fp32, after rounding to the
-exported precision, whole test split, with shift consistency); write ``out/final.json`` and export
-the weights with a model card.
+exported precision, with shift consistency, on the whole evaluation split: the recipe's hold-out
+when it has one, never touching the test split then, else the test split); write ``out/final.json``
+and export the weights with a model card.
+
+Whether an average ships is decided by comparing it with the last cycle on the same split
+(``final.json``'s ``sources`` carry each cycle's top-1 and the split it was measured on; the CLI prints
+the comparison): on the hold-out when the recipe has one.
 
 Why recompute the statistics: the running means and variances of the sources describe the activations
 of the sources, not those of the averaged weights (SWA, section 3.2). The averaged weights are
@@ -113,10 +118,12 @@ def recompute_statistics(model: nn.Module, batches, amp: bool, device) -> int:
     return seen
 
 
-def load_sources(name: str, sources: tuple[str, ...], entry) -> tuple[list, list[str]]:
+def load_sources(name: str, sources: tuple[str, ...], entry, cfg: dict) -> tuple[list, list[str]]:
     """The weights ``sources`` (what ``name`` averages), loaded and checked: present, cycles of one run (their
-    cards' ``init_from`` lineage) and of one architecture. Returns them and that lineage."""
+    cards' ``init_from`` lineage), of one architecture, and with the hold-out of the average's recipe ``cfg``
+    (when it has one). Returns them and that lineage."""
     from core import weights as pretrained
+    from core.training.model import check_same_holdout
 
     missing = [s for s in sources if s not in pretrained.available()]
     if missing:
@@ -131,7 +138,17 @@ def load_sources(name: str, sources: tuple[str, ...], entry) -> tuple[list, list
         if card["model"] != entry.model or card.get("build") != loaded[-1][1].get("build"):
             raise AverageError(f"{s} is a {card['model']} {card.get('build')}, not the architecture of "
                                f"{sources[-1]}")
+        check_same_holdout(cfg, card.get("recipe") or {}, s)
     return loaded, chain
+
+
+def source_records(cards: dict[str, dict]) -> list[dict]:
+    """What the average's final.json and card say of each source (name -> card): its file, recipe,
+    epochs, and top-1 with the split it was measured on (to compare the average with on that split)."""
+    from core.training.export import card_split
+
+    return [{"source": s, "sha256": c["sha256"], "recipe_name": c.get("recipe_name"), "epochs": c.get("epochs"),
+             "top1": c.get("top1"), "eval_split": card_split(c)} for s, c in cards.items()]
 
 
 def make_average(name: str, data: str, out_dir, export_dir=None, device="auto", progress: bool = True,
@@ -154,7 +171,7 @@ def make_average(name: str, data: str, out_dir, export_dir=None, device="auto", 
     dev = pick_device(device)
     entry = pretrained.ENTRIES[name]
     cfg = make_config(entry.recipe, data=data, device=str(dev))
-    loaded, chain = load_sources(name, entry.average_of, entry)
+    loaded, chain = load_sources(name, entry.average_of, entry, cfg)
     model = copy.deepcopy(loaded[-1][0]).float()
     model.load_state_dict(average_state_dicts([m.state_dict() for m, _ in loaded]))
     model = model.to(dev)
@@ -174,10 +191,10 @@ def make_average(name: str, data: str, out_dir, export_dir=None, device="auto", 
     history = {n: pretrained.read_card(n) for n in chain}
     final = {
         "name": name, "top1": res["top1"], "top5": res["top5"], "loss": res["loss"], "n_test": res["n"],
+        "eval_split": data_.eval_split,
         "shift_consistency": res["shift_consistency"],
         "top1_with_averaged_statistics": before["top1"],
-        "sources": [{"source": s, "sha256": c["sha256"], "recipe_name": c.get("recipe_name"),
-                     "epochs": c.get("epochs"), "top1": c.get("top1")} for s, c in cards.items()],
+        "sources": source_records(cards),
         "statistics": {"images": n_stats, "passes": 1, "recipe": cfg["name"], "augmentation": cfg["aug"],
                        "batch_size": cfg["batch_size"], "seed": cfg["seed"], "epoch": 0,
                        "precision": "bf16 autocast" if cfg["bf16"] else "fp32"},
@@ -203,7 +220,8 @@ def export_average(model, name: str, entry, cfg: dict, final: dict, env: dict, t
     from core.training.export import card_record, rounded_copy
 
     half = cfg["export_half"]
-    card = {"description": entry.description, **card_record(cfg, final, env), "command": [final["command"]],
+    card = {"description": entry.description, **card_record(cfg, final, env, averaged=True),
+            "command": [final["command"]],
             "metric_note": "weights averaged over the ends of the training cycles, statistics recomputed on "
                            "the training set; fp32 evaluation of the weights as stored",
             "averaged_from": final["sources"], "statistics": final["statistics"],

@@ -1,6 +1,6 @@
 """Evaluation: top-1 / top-5 and shift consistency.
 
-    python -m core evaluate --model NAME [--weights FILE] --data ROOT [--split test|val] [--limit N]
+    python -m core evaluate --model NAME [--weights FILE] --data ROOT [--split test|val|holdout] [--limit N]
 
 NAME is a pretrained entry (``core.weights.ENTRIES``: lscat_skip_cifar10, lscat_skip_imagenette,
 ...) or a registry model (``core.models.list_models()``). Without ``--weights`` the shipped weights
@@ -8,6 +8,10 @@ are loaded through ``core.weights.load`` (checksum verified); where NAME's own w
 shipped yet, its interim stand-in is (``core.weights.resolve``: lscat_skip_cifar10_small_long for
 lscat_skip_cifar10), and a note on stderr says so. With ``--weights``, a safetensors file (its JSON
 card beside it, if any, says which architecture to build and is checked against the file's sha256).
+
+``--split holdout`` evaluates the hold-out that the weights' recipe (in their card) carved from its
+training split (``core.data.holdout``): the images every choice about those weights was made on. It
+reproduces the final numbers of a run with a hold-out; the test / val split is the quoted one.
 
 Images are preprocessed with the weights' transforms (``core.weights.Entry.transforms``: shorter
 side to the input size, centre square, the entry's mean / std), as the demo does. Prints top-1 and
@@ -149,14 +153,31 @@ def load_model(name: str, weights: str | None) -> tuple[torch.nn.Module, dict, s
     return model, card, source, pre
 
 
+def open_split(dataset: str, data: str, split: str, card: dict):
+    """(data set, hold-out) for ``split``: the split itself and None, or for "holdout" the training
+    split that the card's recipe carved its hold-out from and what that hold-out is (``of``,
+    ``holdout``, ``seed``, and the ``indices`` of its images)."""
+    from core.data import carve, holdout_spec, open_dataset
+
+    if split != "holdout":
+        return open_dataset(dataset, data, split), None
+    spec = holdout_spec(card.get("recipe"))
+    if spec is None:
+        raise EvalError(f"--split holdout: the card of {card.get('name') or 'these weights'} records no hold-out "
+                        "(they were trained on every image of their training split); evaluate --split test or val")
+    ds = open_dataset(dataset, data, spec["of"])
+    return ds, {**spec, "indices": carve(ds, spec["holdout"], spec["seed"])[1].tolist()}
+
+
 def evaluate(model_name: str, data: str, weights: str | None = None, split: str | None = None,
              limit: int | None = None, dataset: str | None = None, batch_size: int = 250, device: str = "auto",
              shifts=(1, 2, 4), seed: int = 0, workers: int = 4, progress: bool = True,
              per_image: bool = False) -> dict:
-    """What the CLI prints as its last line, as a dict (with ``correct`` per image if ``per_image``)."""
+    """What the CLI prints as its last line, as a dict (with ``correct`` per image if ``per_image``).
+    ``split="holdout"``: the hold-out that the weights' recipe (their card) carves from its training split."""
     from torch.utils.data import DataLoader, Subset
 
-    from core.data import collate_uint8, open_dataset
+    from core.data import collate_uint8, set_transform
 
     t0 = time.time()
     model, card, source, pre = load_model(model_name, weights)
@@ -166,11 +187,13 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
     split = split or ("val" if dataset in ("imagenette", "folder") else "test")
     device = pick_device(device)
     model = model.to(device)
-    ds = open_dataset(dataset, data, split)
+    ds, holdout = open_split(dataset, data, split, card)
     n_classes = getattr(model, "num_classes", None) or getattr(getattr(model, "fc", None), "out_features", None)
     if n_classes is not None and len(getattr(ds, "classes", [])) not in (0, n_classes):
         raise EvalError(f"the data has {len(ds.classes)} classes but the model predicts {n_classes}")
-    ds.transform = pre.to_uint8
+    set_transform(ds, pre.to_uint8)
+    if holdout is not None:
+        ds = Subset(ds, holdout.pop("indices"))
     if limit is not None:
         if limit < 1:
             raise EvalError("--limit must be >= 1")
@@ -179,11 +202,12 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
     res = run_evaluation(model, loader, device=device, shifts=shifts, seed=seed, progress=progress,
                          total=len(loader), mean=pre.mean, std=pre.std, per_image=per_image)
     return {"model": model_name, "weights": source, "entry": card.get("name"), "data": str(data), "dataset": dataset,
-            "split": split, "input_size": pre.size, **res, "seconds": round(time.time() - t0, 2),
+            "split": split, "holdout": holdout, "input_size": pre.size, **res, "seconds": round(time.time() - t0, 2),
             "device": str(device), "torch": torch.__version__}
 @torch.no_grad()
-def eval_epoch(model, loader, amp: bool) -> dict:
-    """Top-1 / top-5 / loss on a padded loader (labels -1 ignored), summed over ranks."""
+def eval_epoch(model, loader, amp: bool, prefix: str = "test") -> dict:
+    """Top-1 / top-5 / loss on a padded loader (labels -1 ignored), summed over ranks, as
+    ``{prefix}_top1``, ``{prefix}_top5``, ``{prefix}_loss`` (prefix: the split, "test" or "holdout")."""
     model.eval()
     dev_sums = None
     for x, y in loader:
@@ -198,4 +222,4 @@ def eval_epoch(model, loader, amp: bool) -> dict:
     if is_dist():
         torch.distributed.all_reduce(dev_sums)
     c1, c5, loss, n = dev_sums.tolist()
-    return {"test_top1": c1 / n, "test_top5": c5 / n, "test_loss": loss / n}
+    return {f"{prefix}_top1": c1 / n, f"{prefix}_top5": c5 / n, f"{prefix}_loss": loss / n}

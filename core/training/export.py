@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from core.data import holdout_spec
 from core.provenance import commit, cpu_name
 from core.runtime import usable_cpus
 from core.training.errors import TrainError
@@ -53,15 +54,49 @@ def check_export(name: str, cfg: dict):
     return entry
 
 
-def card_record(cfg: dict, final: dict, env: dict) -> dict:
+def card_record(cfg: dict, final: dict, env: dict, averaged: bool = False) -> dict:
     """What every model card records of how its weights were made and how they measure: the recipe,
-    the data, the final metrics (``final`` as ``finish`` writes it: top1, top5, loss, n_test,
-    shift_consistency, params, data) and where it ran (``env`` from :func:`environment`)."""
+    the data, the final metrics (``final`` as ``finish`` writes it: top1, top5, loss, n_test, eval_split,
+    shift_consistency, params, data), which split its choices used (:func:`selection`) and where it
+    ran (``env`` from :func:`environment`). ``averaged``: the card of a weight average."""
     return {"recipe_name": cfg["name"], "recipe": cfg, "data": final["data"], "top1": final["top1"],
             "top5": final["top5"], "test_loss": final["loss"], "n_test": final["n_test"],
+            "eval_split": final["eval_split"], "selection": selection(cfg, final["n_test"], averaged),
             "shift_consistency": final["shift_consistency"], "params": final["params"], "gpu": env["device"],
             "world_size": env["world_size"], "torch": env["torch"], "commit": env["commit"], "date": env["date"],
             "hardware": hardware(env, cfg)}
+
+
+# The card field that says which split the choices about a set of weights used, in this order. The
+# served cards made before the hold-out carry it too, written by hand (pretrained/*.json).
+SELECTION_KEYS = ("split", "holdout", "quoted", "choices", "note")
+
+
+def selection(cfg: dict, n_eval: int, averaged: bool = False) -> dict:
+    """The card's ``selection`` field: ``split``, the split every choice from these weights' numbers
+    used (the run evaluates on nothing else: with a hold-out, the test split is never opened);
+    ``holdout``, which images (None: no hold-out); ``quoted``, the split whose number is quoted;
+    ``choices``, what these numbers decide; ``note``, the same in a sentence."""
+    quoted, hold = cfg["test_split"], holdout_spec(cfg)
+    if hold is None:
+        split = quoted
+        note = (f"no hold-out: every evaluation of these weights was on the {quoted} split, the split their number "
+                "is quoted on, so any choice taken from these numbers saw the quoted images")
+    else:
+        split, hold = "holdout", {**hold, "images": n_eval}
+        note = (f"every evaluation of these weights was on {n_eval} images held out of {hold['of']} "
+                f"(core.data.holdout); training never opened {quoted}, which is measured once, on the weights "
+                f"that ship (python -m core evaluate --split {quoted})")
+    choices = ["the averaging of the cycles"] if averaged else \
+        ["this further cycle: its length and peak learning rate"] if cfg["init_from"] else []
+    return {"split": split, "holdout": hold, "quoted": quoted,
+            "choices": choices + ["whether these weights ship (better on this split)"], "note": note}
+
+
+def card_split(card: dict) -> str:
+    """The split a card's top1 / top5 / n_test were measured on: its ``eval_split``, or for a card
+    written before that field, its recipe's test split (there was no hold-out then)."""
+    return card.get("eval_split") or (card.get("recipe") or {}).get("test_split", "test")
 
 
 def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:

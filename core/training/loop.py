@@ -37,13 +37,16 @@ config.json), then ``train_epoch`` / ``end_epoch`` (which saves) for each epoch,
 
     config.json     the full configuration (the recipe with its overrides; ``epochs`` as resolved)
     log.jsonl       one line per epoch: epoch, loss, train_top1, test_top1, test_top5, test_loss,
-                    img_s (training images per second of training steps, SPEC §7's unit), lr, epoch_s
+                    img_s (training images per second of training steps, SPEC §7's unit), lr, epoch_s;
+                    with a ``holdout`` in the recipe, holdout_top1, holdout_top5, holdout_loss instead
+                    of the test_ keys (the test split is then never opened)
     checkpoint.pt   model, optimizer, history and config; written atomically after every epoch and,
                     within an epoch, at the first finiteness check after ``checkpoint_every_s``
                     seconds (default 600) since the last one, with the position in the epoch and the
                     epoch's running sums; read with torch.load(weights_only=True)
     final.json      final metrics: the last epoch's weights (never the best epoch), evaluated in
-                    fp32 after rounding to the exported precision, with shift consistency
+                    fp32 after rounding to the exported precision, with shift consistency, on the
+                    split ``eval_split`` names (the hold-out, or the test split; ``n_test`` images)
 
 Speed: the data set sits on the device as uint8 and is augmented there (``core.data.GpuLoader``);
 bf16 autocast (CUDA, and CPU), channels_last and optional torch.compile; metrics accumulate on the
@@ -182,8 +185,8 @@ def epoch_record(tr: Trainer, lr: float, train_s: float, t0: float) -> dict:
     if not all_finite(m.finite & params_finite(tr.model)):
         raise diverged(tr.epoch, tr.step, tr.ckpt_path)
     sums = all_reduce_sum(torch.stack([m.loss_sum, m.correct.float(), torch.tensor(float(m.seen), device=tr.dev)]))
-    ev = eval_epoch(tr.evm, tr.data.test, tr.amp)
-    if not math.isfinite(ev["test_loss"]):
+    ev = eval_epoch(tr.evm, tr.data.test, tr.amp, tr.data.eval_prefix)
+    if not math.isfinite(ev[f"{tr.data.eval_prefix}_loss"]):
         raise diverged(tr.epoch, tr.step, tr.ckpt_path)
     n_seen = sums[2].item()
     return {"epoch": tr.epoch + 1, "loss": sums[0].item() / n_seen, "train_top1": sums[1].item() / n_seen, **ev,
@@ -200,8 +203,9 @@ def end_epoch(tr: Trainer, record: dict) -> None:
         if tr.verbose:
             from tqdm import tqdm
 
+            split = tr.data.eval_prefix
             tqdm.write(f"epoch {tr.epoch}/{tr.cfg['epochs']}  loss {record['loss']:.4f}  "
-                       f"train {record['train_top1']:.4f}  test {record['test_top1']:.4f}  "
+                       f"train {record['train_top1']:.4f}  {split} {record[f'{split}_top1']:.4f}  "
                        f"{record['img_s']:.0f} img/s  lr {record['lr']:.4g}")
     if is_dist():
         torch.distributed.barrier()
@@ -252,6 +256,7 @@ def finish(cfg, model, data, dev, history, meta, elapsed, out: Path, progress: b
     img_s = [r["img_s"] for r in history]
     steady = sorted(img_s[1:] if len(img_s) > 1 else img_s)
     final = {"top1": res["top1"], "top5": res["top5"], "loss": res["loss"], "n_test": res["n"],
+             "eval_split": data.eval_split,
              "shift_consistency": res["shift_consistency"], "last_epoch": history[-1], "epochs": cfg["epochs"],
              "wall_s": round(elapsed, 1), "train_img_s_median": steady[len(steady) // 2],
              "params": count_parameters(model), "weights_precision": "fp16" if cfg["export_half"] else "fp32",

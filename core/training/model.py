@@ -47,6 +47,7 @@ def warm_start(model: torch.nn.Module, cfg: dict) -> dict:
         raise TrainError(f"init_from {source!r}: {e}") from None
     if card.get("model", cfg["model"]) != cfg["model"]:
         raise TrainError(f"init_from {source!r} holds a {card['model']}, this run trains a {cfg['model']}")
+    check_same_holdout(cfg, card.get("recipe") or {}, f"init_from {source!r}")
     try:
         model.load_state_dict(start.state_dict(), strict=True)
     except RuntimeError as e:
@@ -57,6 +58,19 @@ def warm_start(model: torch.nn.Module, cfg: dict) -> dict:
     digest = card.get("sha256") or pretrained.sha256(path)  # a card's sha256 was just verified by load()
     return {"source": source, "file": str(shown), "sha256": digest,
             **{k: card[k] for k in ("recipe_name", "epochs", "wall_time_s", "top1", "commit") if k in card}}
+
+
+def check_same_holdout(cfg: dict, start: dict, source: str) -> None:
+    """A run with a hold-out may start from (or average) only weights whose recipe (``start``, from
+    their card) held out the same images: weights trained on them would be judged on images they have
+    seen. ``source`` names those weights in the error."""
+    if cfg["holdout"] is None or not start:
+        return
+    theirs = {"dataset": start.get("dataset"), **(D.holdout_spec(start) or {"holdout": None})}
+    ours = {"dataset": cfg["dataset"], **D.holdout_spec(cfg)}
+    if theirs != ours:
+        raise TrainError(f"{source} was trained with {theirs}, this run holds out {ours}: those weights have seen "
+                         "images this run evaluates on; use weights of the same hold-out")
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:

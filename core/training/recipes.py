@@ -16,6 +16,8 @@ Why these choices (the reference recipe, SPEC §7, is 300 epochs of SGD lr 0.01,
 * weight decay 5e-4 on convolution, linear and P weights only (not on BatchNorm, biases or the
   non-linearities' thresholds, gains and biases: decaying a threshold towards 0 changes the model).
 * label smoothing 0.1; no EMA (with a decay to zero the last weights are already averaged enough).
+* ``holdout``: a part of the training split on which every choice is made, so that the quoted
+  split is not (``core.data.holdout``; the Imagenette recipes below that made no weights yet use one).
 * ``budget_s``: if set, ``core.training`` times a few real steps first and sets ``epochs`` to what
   fits in that many seconds of wall time (the resolved number is recorded); None: ``epochs`` as is.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import copy
 import json
 
+from core.data import check_holdout
 from core.models import (
     CIFAR10_SMALL,
     IMAGENETTE_NARROW,
@@ -52,6 +55,13 @@ DEFAULTS: dict = dict(
     test_split="test",           # "val" and "test" are interchangeable for folders
     limit_train=None,            # use a fixed random subset of this many training images
     limit_test=None,
+    holdout=None,                # the split choices are made on (core.data.holdout): None, or a fixed, seeded,
+                                 # stratified part of train_split held out of training: a fraction in (0, 1) of
+                                 # each class (0.1) or a whole number of images per class. With one, training
+                                 # never opens test_split: every epoch and the final metrics are on the hold-out,
+                                 # and test_split is measured once, on the weights that ship (core evaluate)
+    holdout_seed=0,              # which images are held out; not the run's seed, so that every cycle of a run
+                                 # holds out the same images
     loader="gpu",                # "gpu": decode once, keep on the device, augment there; "workers": DataLoader
     workers=8,                   # DataLoader workers (loader="workers") / decoding threads (None: all cores)
     store_size=32,               # images are decoded at store_size x store_size (centre square)
@@ -141,10 +151,15 @@ RECIPES["cifar10_resnet18_small_long"] = dict(RECIPES["cifar10_lscat_skip_small_
 # Imagenette (10 ImageNet classes, 160 px): the ImageNet architecture (11 blocks, L = 8) at a quarter of the
 # width, for the demo. Trained at 128 px on random-resized crops, evaluated on the whole 160 px
 # image (train at a lower resolution than test: the crops magnify objects, FixRes).
+# Imagenette has no third split, so new Imagenette runs hold out a tenth of each class of train
+# (HOLDOUT, seed 0) and make every choice there; val is measured once, on the weights that ship. The
+# recipes of weights already made (the CPU photo model, its partner and their cycles, below) set
+# holdout=None: they are the record of runs that trained on all of train and were judged on val.
+HOLDOUT = 0.1
 RECIPES["imagenette_lscat_skip"] = dict(
     model="lscat_skip_imagenet",
     build={"num_classes": 10, "input_size": 160, "widths": list(IMAGENETTE_NARROW)},
-    dataset="imagenette", test_split="val", store_size=160, test_size=160,
+    dataset="imagenette", test_split="val", holdout=HOLDOUT, store_size=160, test_size=160,
     aug={"kind": "resized_crop_flip", "size": 128, "scale": [0.25, 1.0], "ratio": [0.75, 4 / 3]},
     epochs=60, batch_size=256, eval_batch_size=250, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
     schedule="linear", warmup_epochs=2.0, label_smoothing=0.1,
@@ -160,7 +175,7 @@ RECIPES["imagenette_lscat_skip_full"] = dict(RECIPES["imagenette_lscat_skip"],
 RECIPES["imagenette_lscat_skip_small"] = dict(
     RECIPES["imagenette_lscat_skip"],
     build={"num_classes": 10, "input_size": 112, "widths": list(IMAGENETTE_SMALL)},
-    store_size=112, test_size=112,
+    store_size=112, test_size=112, holdout=None,
     aug={"kind": "resized_crop_flip", "size": 96, "scale": [0.35, 1.0], "ratio": [0.75, 4 / 3]},
     epochs=24, batch_size=32, eval_batch_size=125, lr=0.05, weight_decay=5e-4, warmup_epochs=1.0,
     bf16=True, channels_last=True, compile=False, workers=2, check_every=50,
@@ -270,4 +285,19 @@ def check_config(cfg: dict) -> dict:
         raise RecipeError(f"init_from must be a pretrained entry name or a .safetensors path, got {cfg['init_from']!r}")
     if not isinstance(cfg["build"], dict):
         raise RecipeError(f"build must be a dict of build_model arguments, got {cfg['build']!r}")
+    check_holdout_keys(cfg)
     return cfg
+
+
+def check_holdout_keys(cfg: dict) -> None:
+    """holdout (core.data.check_holdout), holdout_seed, and what a hold-out excludes."""
+    try:
+        check_holdout(cfg["holdout"])
+    except ValueError as e:
+        raise RecipeError(str(e)) from None
+    seed = cfg["holdout_seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise RecipeError(f"holdout_seed must be a non-negative integer, got {seed!r}")
+    if cfg["holdout"] is not None and cfg["limit_test"] is not None:
+        raise RecipeError("limit_test limits the test split, which a run with a hold-out never opens: "
+                          "set limit_test=None (the hold-out is evaluated whole)")
