@@ -263,7 +263,11 @@ def test_explainer_figures():
 
 
 def test_card_accuracy_spellings():
-    assert card_accuracy({"top1": 0.923}) == "92.3%"
+    assert card_accuracy({"top1": 0.923}) == "test accuracy 92.3%"
+    assert card_accuracy({"top1": 0.807, "eval_split": "val"}) == "val accuracy 80.7%"
+    held = {"top1": 0.81, "eval_split": "holdout"}
+    assert card_accuracy(held) == "hold-out accuracy 81.0%"
+    assert card_accuracy({**held, "quoted_result": {"split": "val", "top1": 0.795}}) == "val accuracy 79.5%"
     assert card_accuracy({"top1": True}) is None and card_accuracy({}) is None
 
 

@@ -267,3 +267,25 @@ def test_workers_loader_with_a_holdout(tmp_path, monkeypatch):
     res = run_evaluation(model, D.tensor_batches(x, D.labels_of(ds)[idx], 2), shifts=(1,))
     assert res["n"] == 3 and res["top1"] == final["top1"] and res["loss"] == pytest.approx(final["loss"], rel=1e-6)
     assert res["shift_consistency"] == final["shift_consistency"]
+
+
+def test_the_quoted_split_is_recorded_once(held, tmp_path, capsys):
+    """`core evaluate --record` writes the one val / test measurement into the card of weights chosen on a
+    hold-out, and refuses the hold-out split, a --limit, and a second measurement."""
+    pre = held["tmp"] / "pre"
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(pre / f"lscat_skip_cifar10{suffix}", tmp_path / f"w{suffix}")
+    argv = ["--model", "lscat_skip_cifar10", "--weights", str(tmp_path / "w.safetensors"), "--data",
+            str(held["folder"]), "--workers", "0", "--no-progress", "--shifts", "1", "--record"]
+    assert evaluate_cli.main(argv + ["--split", "holdout"]) == 2
+    assert "quoted split of these weights is 'test'" in capsys.readouterr().err
+    assert evaluate_cli.main(argv + ["--limit", "5"]) == 2
+    assert "drop --limit" in capsys.readouterr().err
+    assert "quoted_result" not in json.loads((tmp_path / "w.json").read_text())
+    assert evaluate_cli.main(argv) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    q = json.loads((tmp_path / "w.json").read_text())["quoted_result"]
+    assert q["split"] == "test" and q["n"] == res["n"] == 40 and q["top1"] == res["top1"] and q["commit"]
+    assert P.quoted_accuracy(json.loads((tmp_path / "w.json").read_text())) == ("test", res["top1"])
+    assert evaluate_cli.main(argv) == 2
+    assert "already measured" in capsys.readouterr().err

@@ -13,7 +13,7 @@ import sys
 
 from core.cli.common import HelpFormatter
 from core.runtime import usable_cpus
-from core.training.evaluate import EvalError, evaluate
+from core.training.evaluate import EvalError, card_file, evaluate, record_quoted
 
 
 def main(argv=None) -> int:
@@ -34,6 +34,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the random shifts")
     p.add_argument("--workers", type=int, default=min(4, usable_cpus()), help="DataLoader workers")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--record", action="store_true",
+                   help="write the result into the weights' card as its quoted_result: the one measurement of "
+                        "the quoted split (val / test) of weights whose choices were made on a hold-out")
     args = p.parse_args(argv)
     from core.data import DataError
     from core.weights.store import PretrainedError
@@ -43,8 +46,12 @@ def main(argv=None) -> int:
             raise EvalError("--batch-size must be >= 1")
         if any(k < 1 for k in args.shifts):
             raise EvalError("--shifts values must be >= 1")
+        if args.record and args.limit is not None:
+            raise EvalError("--record measures the whole quoted split: drop --limit")
         res = evaluate(args.model, args.data, args.weights, args.split, args.limit, args.dataset, args.batch_size,
                        args.device, tuple(args.shifts), args.seed, args.workers, not args.no_progress)
+        if args.record:
+            record_quoted(card_file(args.model, args.weights), res)
     except (EvalError, DataError, PretrainedError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -53,6 +60,8 @@ def main(argv=None) -> int:
     print(f"top-1 {100 * res['top1']:.2f}%   top-5 {100 * res['top5']:.2f}%   loss {res['loss']:.4f}")
     for mode, row in res["shift_consistency"].items():
         print(f"shift consistency, {mode:8s} " + "  ".join(f"k={k}: {100 * v:.2f}%" for k, v in row.items()))
+    if args.record:
+        print(f"recorded as quoted_result in {card_file(args.model, args.weights)}")
     print(json.dumps(res))
     return 0
 

@@ -145,7 +145,7 @@ def load_sources(name: str, sources: tuple[str, ...], entry, cfg: dict) -> tuple
 def source_records(cards: dict[str, dict]) -> list[dict]:
     """What the average's final.json and card say of each source (name -> card): its file, recipe,
     epochs, and top-1 with the split it was measured on (to compare the average with on that split)."""
-    from core.training.export import card_split
+    from core.weights.store import card_split
 
     return [{"source": s, "sha256": c["sha256"], "recipe_name": c.get("recipe_name"), "epochs": c.get("epochs"),
              "top1": c.get("top1"), "eval_split": card_split(c)} for s, c in cards.items()]

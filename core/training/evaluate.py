@@ -29,16 +29,21 @@ Python API: ``evaluate(name, data, ...)`` (what the CLI prints last, as a dict),
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from core.analysis.shifts import MODES, shift_images
 from core.data import MEAN, STD, Preprocess, normalize
+from core.files import write_atomic
 from core.nn.distributed import is_dist
+from core.provenance import commit
 from core.runtime import pick_device
+from core.weights.store import card_split
 
 
 def random_shifts(n: int, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -204,6 +209,41 @@ def evaluate(model_name: str, data: str, weights: str | None = None, split: str 
     return {"model": model_name, "weights": source, "entry": card.get("name"), "data": str(data), "dataset": dataset,
             "split": split, "holdout": holdout, "input_size": pre.size, **res, "seconds": round(time.time() - t0, 2),
             "device": str(device), "torch": torch.__version__}
+def card_file(name: str, weights: str | None) -> Path:
+    """The card of the weights ``core evaluate`` measures: beside ``weights``, or the shipped one of ``name``."""
+    from core import weights as pretrained
+
+    if weights is not None:
+        return Path(weights).with_suffix(".json")
+    return pretrained.card_path(pretrained.resolve(name) or name)
+
+
+QUOTED_KEYS = ("split", "top1", "top5", "loss", "n", "shift_consistency", "weights", "device", "torch")
+
+
+def record_quoted(card_file: Path, res: dict) -> dict:
+    """Write ``res`` (an evaluation of the whole quoted split) into the card at ``card_file`` as its
+    ``quoted_result``, with the date and commit: the one measurement of val / test for weights whose
+    choices were made on a hold-out (``core evaluate --record``). Refused for weights without a
+    hold-out (their top1 already is the quoted split's), for another split, and a second time."""
+    card = json.loads(Path(card_file).read_text())
+    quoted = (card.get("selection") or {}).get("quoted")
+    if card_split(card) != "holdout":
+        raise EvalError(f"--record: {card_file} was evaluated on {card_split(card)} during training (no hold-out): "
+                        "its top1 already is that split's number")
+    if res["split"] != quoted:
+        raise EvalError(f"--record: the quoted split of these weights is {quoted!r}, not {res['split']!r}")
+    if "quoted_result" in card:
+        done = card["quoted_result"]
+        raise EvalError(f"--record: {quoted} was already measured for these weights ({done.get('date')}, commit "
+                        f"{done.get('commit')}): the quoted split is measured once, on the weights that ship")
+    card["quoted_result"] = {**{k: res[k] for k in QUOTED_KEYS}, "date": time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                                       time.gmtime()),
+                             "commit": commit()}
+    write_atomic(Path(card_file), json.dumps(card, indent=2) + "\n")
+    return card
+
+
 @torch.no_grad()
 def eval_epoch(model, loader, amp: bool, prefix: str = "test") -> dict:
     """Top-1 / top-5 / loss on a padded loader (labels -1 ignored), summed over ranks, as

@@ -93,12 +93,6 @@ def selection(cfg: dict, n_eval: int, averaged: bool = False) -> dict:
             "choices": choices + ["whether these weights ship (better on this split)"], "note": note}
 
 
-def card_split(card: dict) -> str:
-    """The split a card's top1 / top5 / n_test were measured on: its ``eval_split``, or for a card
-    written before that field, its recipe's test split (there was no hold-out then)."""
-    return card.get("eval_split") or (card.get("recipe") or {}).get("test_split", "test")
-
-
 def export_model(model, cfg: dict, final: dict, meta: dict, name: str, directory, num_classes: int) -> Path:
     """Write the final weights and their model card (core.weights.save)."""
     from core import weights as pretrained

@@ -101,6 +101,25 @@ def read_card(name: str) -> dict:
     return card
 
 
+def card_split(card: dict) -> str:
+    """The split a card's top1 / top5 / n_test were measured on: its ``eval_split``, or for a card
+    written before that field, its recipe's test split (there was no hold-out then)."""
+    return card.get("eval_split") or (card.get("recipe") or {}).get("test_split", "test")
+
+
+def quoted_accuracy(card: dict) -> tuple[str, float] | None:
+    """(split, top-1) that a model card quotes: its ``quoted_result`` (the one measurement of val / test of
+    weights chosen on a hold-out, ``core evaluate --record``) when it has one, else its own ``top1`` and the
+    split that was measured on ("holdout" for weights whose quoted split is not measured yet)."""
+    q = card.get("quoted_result")
+    if isinstance(q, dict) and isinstance(q.get("top1"), (int, float)):
+        return q["split"], float(q["top1"])
+    v = card.get("top1")
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return None
+    return card_split(card), float(v)
+
+
 def load(name: str, device: str | torch.device = "cpu", verify: bool = True,
          weights: str | Path | None = None) -> tuple[torch.nn.Module, dict]:
     """The pretrained model ``name`` in eval mode (float32) and its card. ``name`` is an entry of the

@@ -27,8 +27,7 @@ def grid_text(sm: StabilityMap) -> str:
 def accuracy_text(dm) -> str:
     if not dm.trained:
         return "untrained: chance-level accuracy"
-    acc = card_accuracy(dm.card or {})
-    return f"test accuracy {acc}" if acc else "test accuracy not recorded in its card"
+    return card_accuracy(dm.card or {}) or "accuracy not recorded in its card"
 
 
 def model_line(dm, sm: StabilityMap) -> str:
