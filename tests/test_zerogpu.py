@@ -122,3 +122,13 @@ def test_every_endpoint_runs_through_zerogpu_workers_with_the_local_results(zero
     asked = dict(zerogpu)
     assert asked["forward_pass"] == gpu.SECONDS["forward"] and asked["frames_pass"] == gpu.SECONDS["frames"]
     assert asked["stability_pass"] == gpu.map_seconds(9)
+
+
+def test_hosting_doc_states_the_durations_the_code_asks():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "HOSTING.md").read_text()
+    assert f"| forward (page update, `analyze`, `shift`) | {gpu.SECONDS['forward']} |" in doc
+    assert f"| GIF frames (`animation`) | {gpu.SECONDS['frames']} |" in doc
+    assert (f"{gpu.MAP_SECONDS_BASE} + {gpu.MAP_SECONDS_PER_100} per 100 shifts: {gpu.map_seconds(17 * 17)} s for "
+            f"17 x 17, {gpu.map_seconds(33 * 33)} s for 33 x 33") in doc
