@@ -1,7 +1,9 @@
 """A real browser (Debian's chromium, driven by playwright) on `python app.py`, at 1400x900 as a person
 sees it: the first view without scrolling, uploads, examples, the slider by pointer and keyboard, a bad
-file and what the page shows after it, no page errors, no request leaving localhost. Saves
-artifacts/browser/first_view.png and layer_by_layer.png (the screenshots in docs/ come from here).
+file and what the page shows after it, no page errors, no request leaving localhost; and a newcomer's
+path: nothing overlapping or cut off at 1400x900 and 1024x768, the notes in view, refused files, the
+photo model's button. Saves artifacts/browser/first_view.png and layer_by_layer.png (the screenshots
+in docs/ come from here).
 
 Skipped only when chromium is absent and PHASE_COLLAPSE_REQUIRE_BROWSER is unset (.ci/run sets it
 whenever it could install chromium); otherwise a missing browser fails the test."""
@@ -245,9 +247,7 @@ def test_where_the_invariance_views_time_goes(tmp_path):
     assert bench_browser.server_ms(log) == 2011.0  # the last request's
 
 
-# --------------------------------------------------------------------------------------------
-# The newcomer's path: the layout at two window sizes, the notes, refused files, the photo model
-# --------------------------------------------------------------------------------------------
+# ---- The newcomer's path: the layout at two window sizes, the notes, refused files, the photo model ----
 
 VIEWS = {"1400x900": {"width": 1400, "height": 900}, "1024x768": {"width": 1024, "height": 768}}
 PLOTS = ("#stability", "#invariance_curve", "#morlet", "#relu", "#separation")

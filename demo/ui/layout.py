@@ -213,8 +213,7 @@ def animation_view() -> AnimationView:
         shift = inputs.slider(0.5, 8, value=4, step=0.5, label="dx from 0 to (input px)", elem_id="animation_shift")
         button = gr.Button("Play the translation", elem_id="animation_button")
     with gr.Row(equal_height=False):
-        image = gr.Image(label="The image moving and one block's modulus and phase (animated GIF)", type="filepath",
-                         interactive=False,
+        image = gr.Image(label="Image, modulus and phase as the image moves (GIF)", type="filepath", interactive=False,
                          elem_id="animation", height=260)
         with gr.Column():
             file = gr.DownloadButton("Download the GIF", elem_id="animation_download")
