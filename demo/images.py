@@ -75,7 +75,7 @@ def load_image(path: str | os.PathLike, target: int = 320) -> tuple[Image.Image,
     if size == 0:
         raise ImageError("The file is empty.")
     if size > MAX_BYTES:
-        raise ImageError(f"The file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        raise ImageError(too_large(size))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -106,6 +106,22 @@ def load_image(path: str | os.PathLike, target: int = 320) -> tuple[Image.Image,
         raise ImageError(f"The image is {im.size[0]}x{im.size[1]} pixels; the demo needs at least "
                          f"{MIN_SIDE}x{MIN_SIDE}.")
     return im, notes
+
+
+def too_large(size: int) -> str:
+    return f"The file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB."
+
+
+def refused_in_browser(name: str, size) -> str:
+    """Why the browser refused a file before sending it (gradio checks the type and the size on the page, so the
+    server sees only the name and the size): the same limits and words as :func:`load_image`."""
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in EXTENSIONS:
+        what = f"A {ext} file" if ext else "A file without an extension"
+        return f"{what} is not an image the demo can read (JPEG, PNG, WebP, GIF, BMP or TIFF)."
+    if isinstance(size, (int, float)) and not isinstance(size, bool) and size > MAX_BYTES:
+        return too_large(int(size))
+    return "The browser did not send the file."
 
 
 def _upright(im: Image.Image, notes: list[str]) -> Image.Image:

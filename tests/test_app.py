@@ -62,7 +62,9 @@ def test_analyze_endpoint(client):
     assert len(po["confidences"]) == 5 and po["label"] == po["confidences"][0]["label"]
     assert len(pt["confidences"]) == 5 and "Top class" in line
     assert "class='pc-maps'" in maps and maps.count("data:image/webp;base64,") == 17 + 26
-    assert errors.count("<polyline") == 6 and phases.count("<circle") == 2 * 8 * 4 + 2
+    # phases: a ring (two round dots "Mx yh0") and a filled point per block and orientation, the selected
+    # orientation's filled points as circles with their hover text (test_demo.test_analyze_outputs)
+    assert errors.count("<polyline") == 6 and phases.count("<circle") == 8 + 2 and phases.count("h0") == 88
     assert numbers["tau"] == {"dx": 0.5, "dy": 0.25} and len(numbers["blocks"]) == 8
     single = [b["linear_error_all"] for b in numbers["single_wavelet"]]
     assert single[-1] < single[0] / 4  # invariance improves with depth

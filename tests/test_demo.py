@@ -76,7 +76,9 @@ def test_analyze_outputs(app):
                  "bound for a shift of each block's input"):
         assert name in errors
     assert errors.count("<polyline") == 6 and "<svg" in phases
-    assert phases.count("<circle") == 2 * 8 * 4 + 2  # hollow and filled per block and orientation, 2 legend keys
+    # per block and orientation a hollow point (a ring: two round dots "Mx yh0") and a filled one (a dot, or a
+    # circle with its hover text for the selected orientation), and 2 legend keys
+    assert phases.count("<circle") == 8 + 2 and phases.count("h0") == 2 * 8 * 4 + 8 * 3
     assert len(numbers["single_wavelet"]) == 8  # one per block, for the displayed orientation
     assert all(b["orientation"] == 0 and len(b["linear_error"]) == 1 for b in numbers["single_wavelet"])
     assert all(len(b["predicted_phase_local"]) == 4 for b in numbers["blocks"])
@@ -358,7 +360,59 @@ def test_page_settings_are_checked_and_partial_numbers_ignored(page):
 
 def test_uploads_become_the_page_image_and_empty_the_box(page):
     source, box = page_handlers.uploaded("/tmp/upload/abc/photo.png")
-    assert source == {"path": "/tmp/upload/abc/photo.png", "name": "photo.png"} and box is None
+    assert source == {"path": "/tmp/upload/abc/photo.png", "name": "photo.png", "upload": True} and box is None
+
+
+def test_the_page_says_which_classes_the_model_knows(page):
+    assert "classes" in page.move()
+    for model in ("lscat_skip_cifar10", "lscat_skip_imagenette"):
+        if model != page.settings["model"]:
+            assert "classes" in page.move(model=model)
+        dm = page.app.store.get(model)  # the weights' own list, not one written for the page
+        assert all(c in page.out["classes"] for c in dm.classes) and f"{dm.size}×{dm.size} px" in page.out["classes"]
+        assert "classes" not in page.move(dx=page.settings["dx"] + 0.25)  # sent again only for another model
+    page.source = None
+    assert "classes" in page.move(model="lscat_skip_cifar10")  # also without an image to analyse
+    assert "airplane" in page.out["classes"]
+
+
+def test_a_photo_uploaded_with_a_32px_model_suggests_the_photo_model(page, tmp_path):
+    from PIL import Image
+
+    page.source = page_handlers.uploaded(example_path("rocket.jpg"))[0]  # 320 px: more than CIFAR-10's 32
+    assert "suggest" in page.move() and page.out["suggest"].visible is True
+    assert "A photo?" in page.status and catalog.LABELS["lscat_skip_imagenette"] in page.status
+    assert "suggest" not in page.move(dx=2.0)  # shown once, not re-sent
+    # the button puts the photo model in the menu; its change analyses the image again
+    assert page_handlers.switch_to_photo_model("lscat_skip_cifar10") == "lscat_skip_imagenette"
+    assert page_handlers.switch_to_photo_model("lscat_skip_imagenette") == gr.skip()
+    changed = page.move(model="lscat_skip_imagenette")
+    assert "suggest" in changed and page.out["suggest"].visible is False and "A photo?" not in page.status
+    # nothing to suggest for an example (chosen for the model) nor for an upload of the model's own size
+    page.source = {"path": example_path("rocket.jpg"), "name": "rocket (example)"}
+    page.move(model="lscat_skip_cifar10")
+    assert "A photo?" not in page.status
+    Image.new("RGB", (32, 32), (90, 120, 30)).save(tmp_path / "tiny.png")
+    page.source = page_handlers.uploaded(str(tmp_path / "tiny.png"))[0]
+    page.move()
+    assert "tiny.png" in page.status and "A photo?" not in page.status
+
+
+def test_a_file_the_browser_refused_is_named_with_the_reason(page):
+    """gradio refuses a wrong type or an oversized file in the page, without sending it: the page's script
+    reports its name and size (demo.ui.theme.HEAD), and the status line must not name the previous image."""
+    page.move()
+    page.source = page_handlers.refused(json.dumps({"name": "drawing.svg", "size": 2000}))[0]
+    changed = page.move()
+    assert PANELS <= changed and "cat (example)" not in page.status
+    assert "Refused drawing.svg" in page.status and "A .svg file is not an image" in page.status
+    page.source = page_handlers.refused(json.dumps({"name": "big.jpg", "size": 11 * 2**20}))[0]
+    page.move()
+    assert "Refused big.jpg" in page.status and "11.0 MB; the limit is 10 MB" in page.status
+    for junk in ("", "not json", "[1, 2]", json.dumps({"name": None, "size": "x"}), None, 5):
+        source, box = page_handlers.refused(junk)
+        assert source["refused"] and box is None
+    assert page_handlers.refused(json.dumps({"name": "../../etc/passwd.svg"}))[0]["name"] == "passwd.svg"
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Branch:
 @dataclass
 class Original(Branch):
     notes: list[str] = field(default_factory=list)
+    size: tuple[int, int] = (0, 0)  # (width, height) of the image as decoded, before the model's resizing
     spectra: list[dict] | None = None  # core.analysis.block_spectra: sigma_rms and centroid per block
     bank: DilatedBank | None = None
     bank_ref: dict | None = None  # single dilated wavelets on the gray image (DilatedBank.reference)

@@ -63,7 +63,7 @@ class Pipeline:
         img, notes = load_image(path, target=dm.size)
         x = normalize(to_tensor(center_square(img, dm.size)))[None]
         probs, blocks = self._forward(dm, x, mode, original=True)
-        orig = Original(x, picture(x), probs, blocks, notes)
+        orig = Original(x, picture(x), probs, blocks, notes, size=img.size)
         adapter(dm).prepare(dm, orig, self.bank)
         return dm, key, self.originals.put(key, orig), True
 

@@ -97,12 +97,13 @@ def errors(report: list[dict], single: list[dict], tau: tuple[float, float], k: 
                      f'stroke-dasharray="{dash}"/>')
         if key == "bound":
             continue
-        dots = [f'<circle cx="{X(j):.0f}" cy="{Y(v):.0f}" r="{4 if width == 3 else 2.5}"' for j, v in enumerate(y)]
         if rows is report:  # hover: the value, and tau in the block's own pixels
-            dots = [f"{d}><title>{name} {v:.3g}, {where[j]}</title></circle>" for j, (d, v) in enumerate(zip(dots, y))]
-        else:
-            dots = [d + "/>" for d in dots]
-        parts.append(f'<g fill="{color}">{"".join(dots)}</g>')
+            dots = "".join(f'<circle cx="{X(j):.0f}" cy="{Y(v):.0f}" r="4"><title>{name} {v:.3g}, {where[j]}</title>'
+                           f"</circle>" for j, v in enumerate(y))
+            parts.append(f'<g fill="{color}">{dots}</g>')
+        else:  # dots as zero-length round strokes (phases' DOTS): a few bytes each
+            dots = "".join(f"M{X(j):.0f} {Y(v):.0f}h0" for j, v in enumerate(y))
+            parts.append(f'<path d="{dots}" stroke="{color}" stroke-width="5" stroke-linecap="round" fill="none"/>')
     svg = f'<svg viewBox="0 0 {W} {H}" class="pc-svg" role="img" aria-label="{ERRORS_TITLE}">{"".join(parts)}</svg>'
     legend = [(_line_key(c, d, w, w == 3), name) for _, _, c, d, w, name in series]
     return _card(svg, legend, state, ERRORS_TITLE)
@@ -113,6 +114,12 @@ def errors(report: list[dict], single: list[dict], tau: tuple[float, float], k: 
 # --------------------------------------------------------------------------------------------
 
 PHASES_TITLE = "Measured against predicted phase shift"
+# The points as zero-length strokes with round caps ("Mx yh0": a tenth of a <circle>'s bytes, where most of
+# an update's chart is its points): .f a disc of radius 3; .o0/.i0 a ring (radius 3, 1.3 wide, white inside),
+# .o1/.i1 the same of radius 4.5 (the selected orientation); circles with hover texts stroked white.
+DOTS = ("<style>.pc-ph path{fill:none;stroke-linecap:round}.pc-ph .f{stroke-width:6}.pc-ph .o0{stroke-width:7.3}"
+        ".pc-ph .i0{stroke:#fff;stroke-width:4.7}.pc-ph .o1{stroke-width:10.3}.pc-ph .i1{stroke:#fff;stroke-width:7.7}"
+        ".pc-ph circle{stroke:#fff;stroke-width:.6}</style>")
 S, PM = 300, 40  # the phase chart's square viewBox side and margin
 TICKS = [(-math.pi, "−π"), (-math.pi / 2, "−π/2"), (0.0, "0"), (math.pi / 2, "π/2"), (math.pi, "π")]
 
@@ -137,24 +144,27 @@ def phases(report: list[dict], highlight: int | None = None, state: str = "") ->
                  f'<text transform="translate(11 {(S - PM) / 2}) rotate(-90)" class="pc-tx">measured (rad)</text>')
     groups, segs = [], []
     for r in report:
-        hollow, filled = [], []
         hk = None if highlight is None else min(highlight, len(r["predicted_phase"]) - 1)  # theta_k, clamped
+        hollow, filled, titled = {3: "", 4.5: ""}, "", ""
         for k, (a, b, m) in enumerate(zip(r["predicted_phase"], r["predicted_phase_local"], r["measured_phase"])):
             y, rad = f"{Q(m):.0f}", 4.5 if k == hk else 3
             x0, x1 = f"{P(a):.0f}", f"{P(b):.0f}"
             if abs(a - b) < math.pi and x0 != x1:  # not across the wrap at +-pi
                 segs.append(f"M{x0} {y}H{x1}")
-            hollow.append(f'<circle cx="{x0}" cy="{y}" r="{rad}"/>')
-            title = (f"<title>block {r['block']} θ{k}: measured {m:.2f}, −ξ·τ {a:.2f}, −ω̄·τ {b:.2f} rad</title>"
-                     if k == hk else "")
-            filled.append(f'<circle cx="{x1}" cy="{y}" r="{rad}">{title}</circle>')
+            hollow[rad] += f"M{x0} {y}h0"
+            if k == hk:  # hover: the numbers of the selected orientation's points
+                titled += (f'<circle cx="{x1}" cy="{y}" r="4.5"><title>block {r["block"]} θ{k}: measured {m:.2f}, '
+                           f"−ξ·τ {a:.2f}, −ω̄·τ {b:.2f} rad</title></circle>")
+            else:
+                filled += f"M{x1} {y}h0"
         c = _mix(r["block"] / max(n - 1, 1))
-        groups.append(f'<g fill="{c}" stroke="{c}"><g class="h">{"".join(hollow)}</g><g class="f">{"".join(filled)}</g>'
-                      '</g>')
+        rings = "".join(f'<path d="{d}" class="o{i}"/><path d="{d}" class="i{i}"/>'
+                        for i, d in enumerate(hollow.values()) if d)
+        groups.append(f'<g stroke="{c}" fill="{c}">{rings}<path d="{filled}" class="f"/>{titled}</g>')
     parts.append(f'<path d="{"".join(segs)}" stroke="#ccc" stroke-width="1" fill="none"/>')
-    parts.append("<style>.h{fill:#fff;stroke-width:1.3}.f{stroke:#fff;stroke-width:.6}</style>")
+    parts.append(DOTS)
     parts += groups
-    svg = (f'<svg viewBox="0 0 {S} {S}" class="pc-svg pc-square" role="img" aria-label="{PHASES_TITLE}">'
+    svg = (f'<svg viewBox="0 0 {S} {S}" class="pc-svg pc-square pc-ph" role="img" aria-label="{PHASES_TITLE}">'
            f'{"".join(parts)}</svg>')
     legend = [(_line_key(GREY, "2 3", 1.5, False), "measured = predicted"),
               ('<svg width="12" height="10"><circle cx="6" cy="5" r="3.5" fill="white" stroke="#2f78b7"/></svg>',

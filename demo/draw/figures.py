@@ -66,8 +66,9 @@ def morlet(view, max_side: int = 61) -> dict:
     vmax = float(np.abs(view.kernel).max())
     div = render.plotly_scale(render.DIVERGING)
     seq = render.plotly_scale(render.SEQUENTIAL)
-    panels = [("real part", k.real, div, -vmax, vmax), ("imaginary part", k.imag, div, -vmax, vmax),
-              ("modulus", np.abs(k), seq, 0, vmax), ("phase (rad)", np.angle(k), CYCLIC, -math.pi, math.pi)]
+    # one word each: four titles side by side at 1024 px (tests/test_browser.py)
+    panels = [("real", k.real, div, -vmax, vmax), ("imaginary", k.imag, div, -vmax, vmax),
+              ("modulus", np.abs(k), seq, 0, vmax), ("phase", np.angle(k), CYCLIC, -math.pi, math.pi)]
     data, lay = [], layout(height=300, margin={"l": 40, "r": 10, "t": 40, "b": 40}, annotations=[])
     for i, (title, z, cs, lo, hi) in enumerate(panels):
         xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
@@ -80,27 +81,28 @@ def morlet(view, max_side: int = 61) -> dict:
         lay["annotations"].append({"text": f"<b>{title}</b>", "x": (dom[0] + dom[1]) / 2, "y": 1.08, "xref": "paper",
                                    "yref": "paper", "showarrow": False})
     lay["yaxis"]["title"] = {"text": "row (px)"}
+    lay["yaxis"]["automargin"] = True  # the title clear of the tick labels, however wide the kernel
     return {"data": data, "layout": lay}
 
 
 def relu(x: np.ndarray, parts: dict, threshold: float) -> dict:
     """ReLU(x − λ) = ½ absolute value with a dead zone + ½ soft-thresholding (the poster's panel)."""
-    specs = [("ReLU(x − λ)", parts["relu"], GREEN), ("even: ½ (|x| − λ)₊", parts["even"], BLUE),
-             ("odd: ½ sign(x) (|x| − λ)₊", parts["odd"], ORANGE)]
+    specs = [("ReLU(x − λ)", parts["relu"], GREEN), ("even part:<br>½ (|x| − λ)₊", parts["even"], BLUE),
+             ("odd part:<br>½ sign(x)(|x| − λ)₊", parts["odd"], ORANGE)]
     lim = float(np.abs(x).max())
-    data, lay = [], layout(height=280, showlegend=False, margin={"l": 40, "r": 10, "t": 30, "b": 60}, annotations=[])
+    data, lay = [], layout(height=290, showlegend=False, margin={"l": 40, "r": 10, "t": 30, "b": 70}, annotations=[])
     for i, (name, y, color) in enumerate(specs):
         xa, ya = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
         data.append({"type": "scatter", "mode": "lines", "x": rounded(x, 3), "y": rounded(y, 4), "xaxis": xa,
                      "yaxis": ya, "line": {"color": color, "width": 4}, "name": name,
-                     "hovertemplate": "x %{x:.2f} → %{y:.2f}<extra>" + name + "</extra>"})
+                     "hovertemplate": "x %{x:.2f} → %{y:.2f}<extra>" + name.replace("<br>", " ") + "</extra>"})
         dom = [i * 0.37, i * 0.37 + 0.26]
         suffix = "" if i == 0 else str(i + 1)
         lay[f"xaxis{suffix}"] = {"domain": dom, "anchor": ya, "range": [-lim, lim], "zeroline": True,
                                  "zerolinecolor": "#444", "showgrid": False,
-                                 "title": {"text": f"<b>{name}</b>", "font": {"color": color, "size": 12}}}
+                                 "title": {"text": f"<b>{name}</b>", "font": {"color": color, "size": 11}}}
         lay[f"yaxis{suffix}"] = {"anchor": xa, "range": [-lim / 2, lim], "zeroline": True, "zerolinecolor": "#444",
-                                 "showgrid": False}
+                                 "showgrid": False, "showticklabels": i == 0}  # one range: the "=" and "+" clear
     for xpos, sym in ((0.315, "="), (0.685, "+")):
         lay["annotations"].append({"text": f"<b>{sym}</b>", "x": xpos, "y": 0.5, "xref": "paper", "yref": "paper",
                                    "showarrow": False, "font": {"size": 30}})
@@ -135,18 +137,31 @@ def separation(za, zb, stats: dict, names: tuple[str, str]) -> dict:
                "x1": float(np.abs(z).mean()), "y0": 0, "y1": 1, "line": {"color": c, "width": 3, "dash": "dash"}}
               for z, c in zip((za, zb), colors)]
     lay = layout(
-        height=360, barmode="overlay", shapes=shapes, legend={"orientation": "h", "y": -0.22},
-        margin={"l": 50, "r": 20, "t": 60, "b": 80},
+        height=390, barmode="overlay", shapes=shapes, legend={"orientation": "h", "y": -0.3},
+        margin={"l": 50, "r": 50, "t": 70, "b": 100},
         xaxis={"domain": [0, 0.42], "title": {"text": "Re x∗ψ(u)"}, "range": [-lim, lim], "zerolinecolor": "#999"},
         yaxis={"title": {"text": "Im x∗ψ(u)"}, "scaleanchor": "x", "range": [-lim, lim], "zerolinecolor": "#999"},
         xaxis2={"domain": [0.55, 1], "anchor": "y2", "title": {"text": "|x∗ψ(u)|"}, "rangemode": "tozero"},
-        yaxis2={"anchor": "x2", "title": {"text": "count"}},
+        yaxis2={"anchor": "x2", "side": "right", "title": {"text": "count"}},  # the gap holds the arrow
         annotations=[
-            {"text": f"<b>x∗ψ(u)</b>: class means ≈ 0 (Fisher {stats['fisher_complex']:.3f})", "x": 0.21, "y": 1.12,
-             "xref": "paper", "yref": "paper", "showarrow": False},
-            {"text": f"<b>|x∗ψ(u)|</b>: means differ (Fisher {stats['fisher_modulus']:.2f})", "x": 0.78, "y": 1.12,
-             "xref": "paper", "yref": "paper", "showarrow": False, "font": {"color": BLUE}},
-            {"text": "phase collapse →", "x": 0.485, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False,
-             "font": {"color": BLUE, "size": 14}, "textangle": 0},
+            {"text": f"<b>x∗ψ(u)</b>: {complex_means(stats)}<br>Fisher {stats['fisher_complex']:.3f}", "x": 0.21,
+             "y": 1.04, "yanchor": "bottom", "xref": "paper", "yref": "paper", "showarrow": False},
+            {"text": f"<b>|x∗ψ(u)|</b>: {modulus_means(stats)}<br>Fisher {stats['fisher_modulus']:.2f}", "x": 0.78,
+             "y": 1.04, "yanchor": "bottom", "xref": "paper", "yref": "paper", "showarrow": False,
+             "font": {"color": BLUE}},
+            {"text": "phase<br>collapse →", "x": 0.485, "y": 0.5, "xref": "paper", "yref": "paper", "showarrow": False,
+             "font": {"color": BLUE, "size": 13}, "textangle": 0},
         ])
     return {"data": data, "layout": lay}
+
+
+def complex_means(stats: dict, near: float = 0.1) -> str:
+    """What the scatter shows of the class means: near 0 when each |mean| / rms is under ``near``."""
+    return "class means ≈ 0" if max(stats["mean_ratio_a"], stats["mean_ratio_b"]) < near else "class means off 0"
+
+
+def modulus_means(stats: dict) -> str:
+    """What the histograms show: the moduli's class means further apart than the coefficients' (a larger Fisher
+    ratio), or not."""
+    return ("means further apart" if stats["fisher_modulus"] > stats["fisher_complex"]
+            else "means no further apart")

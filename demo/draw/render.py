@@ -146,10 +146,11 @@ def webp_uri(rgb: np.ndarray, lossless: bool = False, quality: int = 80) -> str:
     """(h, w, 3) RGB -> data:image/webp;base64 URI, at the picture's own resolution (the page scales it).
     Lossless for small maps (exact colours, no chroma blur once magnified), lossy above: a map of 80x80
     block pixels is ~19 kB lossless and ~5 kB at quality 80 (the maps are textured, so PNG does no
-    better than lossless WebP)."""
+    better than lossless WebP). Lossless at method 1: fewer bytes than method 0 for the CIFAR-10 maps (tried on
+    the gravel example), and no more than the slower methods 2-6."""
     a = to_uint8(rgb)
     buf = io.BytesIO()
-    kw = {"lossless": True, "method": 0} if lossless else {"quality": quality}
+    kw = {"lossless": True, "method": 1} if lossless else {"quality": quality}
     Image.fromarray(np.ascontiguousarray(a), "RGB").save(buf, format="WEBP", **kw)
     return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 

@@ -22,7 +22,7 @@ def stability_figure(pairs: list[tuple]) -> dict:
     gap = 0.12
     w = (1 - gap * (n - 1)) / n
     scale = render.plotly_scale(render.SEQUENTIAL)
-    data, lay = [], layout(height=470, showlegend=False, margin={"l": 60, "r": 20, "t": 80, "b": 60}, annotations=[])
+    data, lay = [], layout(height=500, showlegend=False, margin={"l": 60, "r": 20, "t": 100, "b": 60}, annotations=[])
     for i, (dm, sm) in enumerate(pairs):
         sx = "" if i == 0 else str(i + 1)
         xa, ya = f"x{sx}", f"y{sx}"
@@ -32,7 +32,7 @@ def stability_figure(pairs: list[tuple]) -> dict:
                 for a in range(sm.steps)]
         data.append({"type": "heatmap", "z": rounded(sm.probs, 4), "x": o, "y": o, "zmin": 0, "zmax": 1,
                      "colorscale": scale, "xaxis": xa, "yaxis": ya, "text": text, "showscale": i == n - 1,
-                     "colorbar": {"title": {"text": "p(top class<br>of x)"}, "len": 0.85},
+                     "colorbar": {"title": {"text": "p(top class)", "side": "right"}, "len": 0.85, "thickness": 16},
                      "hovertemplate": "dx %{x} px, dy %{y} px<br>p(" + dm.classes[sm.reference_class]
                                       + ") %{z:.3f}<br>%{text}<extra>" + dm.label + "</extra>"})
         ch = sm.changes()
@@ -49,10 +49,12 @@ def stability_figure(pairs: list[tuple]) -> dict:
         lay[f"xaxis{sx}"] = {"domain": dom, "anchor": ya, "range": rng, "title": {"text": "dx (px, right)"},
                              "showgrid": False, "zeroline": False, "constrain": "domain"}
         lay[f"yaxis{sx}"] = {"anchor": xa, "range": rng[::-1], "scaleanchor": xa, "constrain": "domain",
-                             "title": {"text": "dy (px, down)"}, "showgrid": False, "zeroline": False}
+                             "title": {"text": "dy (px, down)" if i == 0 else ""}, "showgrid": False,
+                             "zeroline": False}
+        # short lines, so that two maps' titles fit side by side at 1024 px (tests/test_browser.py)
         lay["annotations"].append({
-            "text": f"<b>{dm.label}</b><br>{dm.classes[sm.reference_class]} kept at {int(sm.kept.sum())}/"
-                    f"{sm.kept.size} shifts · p {sm.prob_range[0]:.2f}–{sm.prob_range[1]:.2f}",
+            "text": f"<b>{dm.label.split(' · ')[0]}</b><br>{dm.classes[sm.reference_class]}<br>kept at "
+                    f"{int(sm.kept.sum())}/{sm.kept.size} shifts<br>p {sm.prob_range[0]:.2f}–{sm.prob_range[1]:.2f}",
             "x": (dom[0] + dom[1]) / 2, "y": 1.02, "xref": "paper", "yref": "paper", "showarrow": False,
             "xanchor": "center", "yanchor": "bottom", "font": {"size": 12}})
     return {"data": data, "layout": lay}
@@ -70,7 +72,7 @@ def curve_figure(pairs: list[tuple], floor: float = 1e-4) -> dict:
         labels = block_labels(dm, sm)
         depth = [j / max(len(curve) - 1, 1) for j in range(len(curve))]
         kind = "scattering" if dm.is_scattering else "features"
-        what = "moduli ‖|τx∗ψ| − |x∗ψ|‖ / ‖x∗ψ‖" if dm.is_scattering else "stage outputs ‖f(τx) − f(x)‖ / ‖f(x)‖"
+        what = "wavelet moduli" if dm.is_scattering else "stage outputs"  # the formulas: the caption
         name = f"{dm.label.split(' · ')[0]}: {what}"
         peak = max(peak, *curve)
         data.append({"type": "scatter", "mode": "lines+markers", "x": rounded(depth, 4),
@@ -82,7 +84,7 @@ def curve_figure(pairs: list[tuple], floor: float = 1e-4) -> dict:
     lowest = min(min(d["y"]) for d in data)
     lay = layout(height=400, legend={"orientation": "h", "y": -0.3, "x": 0},
                  margin={"l": 70, "r": 20, "t": 30, "b": 120},
-                 xaxis={"title": {"text": "relative depth (0 = first block or stem, 1 = last)"}, "range": [-0.03, 1.03],
+                 xaxis={"title": {"text": "relative depth (0: first, 1: last)"}, "range": [-0.03, 1.03],
                         "tickvals": [0, 0.25, 0.5, 0.75, 1], "gridcolor": "#eee", "zeroline": False},
                  yaxis={"title": {"text": "mean relative change"},
                         "type": "log", "gridcolor": "#eee", "exponentformat": "power",

@@ -81,8 +81,9 @@ def animation_caption(label: str, j: int, info, ch: int, kk: int, axis: str, max
     return (f"{label}, block {j} (one block pixel = {info.scale} input px at its input, maps "
             f"{info.out_size[0]}×{info.out_size[1]}), channel {ch}, orientation θ{kk}: {axis} from 0 to "
             f"{fmt(max_shift)} px in {n} frames ({boundary}). The phase turns by −ξ·τ = "
-            f"{signed(last['predicted_phase'])} rad (measured {signed(last['measured_phase'])}) while the moduli "
-            f"change by {100 * last['modulus_change']:.0f}% (the complex coefficients by "
-            f"{100 * last['coefficient_change']:.0f}%).")
+            f"{signed(last['predicted_phase'])} rad (measured {signed(last['measured_phase'])}); the moduli "
+            f"change by {100 * last['modulus_change']:.0f}%, "
+            f"{'less' if last['modulus_change'] < last['coefficient_change'] else 'no less'} than the complex "
+            f"coefficients ({100 * last['coefficient_change']:.0f}%).")
 
 

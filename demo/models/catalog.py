@@ -13,13 +13,17 @@ from core.models.registry import kind
 PAIRS = {"lscat_skip_cifar10": "resnet18_cifar10", "lscat_skip_imagenette": "resnet18_imagenette"}
 LSCAT = tuple(PAIRS)
 BASELINES = tuple(PAIRS.values())
+# Short enough for the menu at 1024 px (tests/test_browser.py); the page says each model's classes and input
+# size beside the upload box (demo.handlers.page.known_classes).
 LABELS = {
-    "lscat_skip_cifar10": "LScat+skip · CIFAR-10 · 32 px",
-    "lscat_skip_imagenette": "LScat+skip · Imagenette (10 ImageNet classes)",
-    "resnet18_cifar10": "ResNet-18 baseline · CIFAR-10 · 32 px",
-    "resnet18_imagenette": "ResNet-18 baseline · Imagenette (10 ImageNet classes)",
+    "lscat_skip_cifar10": "LScat+skip · CIFAR-10",
+    "lscat_skip_imagenette": "LScat+skip · Imagenette",
+    "resnet18_cifar10": "ResNet-18 baseline · CIFAR-10",
+    "resnet18_imagenette": "ResNet-18 baseline · Imagenette",
 }
 DEFAULT = LSCAT[0]
+# A model of small images -> the model of the same kind trained on photos (suggested for a larger upload).
+PHOTO_MODELS = {"lscat_skip_cifar10": "lscat_skip_imagenette", "resnet18_cifar10": "resnet18_imagenette"}
 # Weights tried for each offered model, in order (core.weights.SOURCES): the GPU-trained widths
 # first, then the interim eighth-width models trained on a CPU. The API key stays the same whichever
 # is loaded; the banner and the numbers say which, and the input size follows the weights.
@@ -35,6 +39,12 @@ def offered() -> list[str]:
     """Model keys to offer now: both LScat models, and each ResNet baseline whose weights (or a stand-in's,
     core.weights.SOURCES) are shipped."""
     return list(LSCAT) + [k for k in BASELINES if pretrained.resolve(k)]
+
+
+def photo_model(model_key: str) -> str | None:
+    """The photo model to suggest instead of ``model_key`` (a model of 32 px images), when it is offered."""
+    key = PHOTO_MODELS.get(model_key)
+    return key if key in offered() else None
 
 
 def lscat_of(model_key: str) -> str:

@@ -11,6 +11,7 @@ from demo.handlers import explainer, page
 from demo.handlers.analysis import Analysis
 from demo.handlers.invariance import Invariance, stamp
 from demo.ui.layout import ExplainerView, FirstView, InvarianceView, LayerView, Session
+from demo.ui.theme import PENDING_OFF, PENDING_ON, REFUSED, note_script
 
 COMPUTING_MAP = "**Computing** the prediction at every shift of the grid, then the curve…"
 COMPUTING_GIF = "**Computing** the frames…"
@@ -27,7 +28,8 @@ def settings(first: FirstView, layer: LayerView) -> list:
 
 def page_outputs(first: FirstView, layer: LayerView, session: Session) -> dict:
     """demo.handlers.page.OUTPUTS -> the components that show them."""
-    parts = {**{k: getattr(first, k) for k in ("status", "picture_o", "pred_o", "picture_t", "pred_t", "change")},
+    parts = {**{k: getattr(first, k) for k in ("status", "picture_o", "pred_o", "picture_t", "pred_t", "change",
+                                                "classes", "suggest")},
              **{k: getattr(layer, k) for k in ("maps_o", "maps_t", "errors", "phases", "numbers", "errors_caption",
                                                "phases_caption", "maps_caption")}, "shown": session.shown}
     return {name: parts[name] for name in page.OUTPUTS}
@@ -41,14 +43,21 @@ def wire_page(demo: gr.Blocks, first: FirstView, layer: LayerView, session: Sess
         return {outputs[name]: value for name, value in out.items()}
 
     sliders = [first.dx, first.dy, layer.orientation, layer.channel]
+    # (the model's change, not its input: the suggestion's button changes it too)
     triggers = ([session.source.change, session.numbers_open.change, demo.load, first.boundary.input,
-                 first.model.input] + [c.input for c in sliders] + [c.release for c in sliders])
+                 first.model.change] + [c.input for c in sliders] + [c.release for c in sliders])
     # Not queued: one direct request per update, without the queue's join and event stream (tens of
-    # milliseconds per update on 2 cores); the computations still take turns on the analysis lane.
+    # milliseconds per update on 2 cores); the computations still take turns on the analysis lane. No
+    # status tracker (show_progress hidden: its animation costs the browser CPU); a request that takes
+    # long shows the page's own marker instead (demo.ui.theme.PENDING_ON, cleared by the step after it).
     gr.on(triggers, update, [session.source, session.shown, session.numbers_open, *settings(first, layer)],
           list(outputs.values()), trigger_mode="always_last", show_progress="hidden", api_visibility="private",
-          queue=False)
+          queue=False, js=PENDING_ON).then(None, js=PENDING_OFF, queue=False, show_progress="hidden",
+                                           api_visibility="private")
     first.image.upload(page.uploaded, first.image, [session.source, first.image], api_visibility="private")
+    first.refused_button.click(page.refused, first.refused, [session.source, first.image], js=REFUSED,
+                               api_visibility="private")
+    first.suggest.click(page.switch_to_photo_model, first.model, first.model, queue=False, api_visibility="private")
     first.gallery.select(page.picked, None, [session.source, first.image], api_visibility="private")
     # (queued: a State's change event follows only from a queued event)
     layer.numbers_box.expand(lambda: True, None, session.numbers_open, api_visibility="private")
@@ -109,9 +118,10 @@ def quietly(triggers, fn, inputs, outputs, note_at, note: str, view: list) -> No
     Gradio's status tracker runs a requestAnimationFrame loop on each output of a pending event, whatever
     ``show_progress`` says, and so makes the browser redraw the whole page at every frame. In the invariance
     view that took the browser about 2.5 CPU seconds per map, on the 2 cores that a local browser shares
-    with the app (docs/INVARIANCE.md, "Speed"). So: a static ``note`` in ``note_at`` at once (a quick event of
-    its own), ``fn``'s outputs kept in a gr.State (no tracker) while it computes, on the "invariance"
-    queue, the last request winning, and then drawn (and the note cleared) in one quick step, unless
+    with the app (docs/INVARIANCE.md, "Speed"). So: a static ``note`` in ``note_at`` at once, set by the
+    page itself and scrolled into view (demo.ui.theme.note_script); ``fn``'s outputs kept in a gr.State (no
+    tracker) while it computes, on the "invariance" queue, the last request winning, and then drawn (and the
+    note cleared) in one quick step, unless
     the page has moved to another image, model or boundary meanwhile: ``fn`` returns its result's stamp
     (demo.handlers.invariance.stamp) first, and a result whose stamp is not that of ``view`` now is
     dropped. ``fn`` never raises (it returns its message instead)."""
@@ -124,7 +134,8 @@ def quietly(triggers, fn, inputs, outputs, note_at, note: str, view: list) -> No
             return skip
         return (*r[1:], *[""] * len(cleared))
 
-    gr.on(triggers, lambda: note, None, note_at, queue=False, show_progress="hidden", api_visibility="private")
+    gr.on(triggers, None, None, note_at, js=note_script(note, note_at.elem_id), show_progress="hidden",
+          api_visibility="private")
     gr.on(triggers, fn, inputs, result, trigger_mode="always_last", show_progress="hidden", api_visibility="private",
           concurrency_limit=HEAVY_QUEUE, concurrency_id="invariance").then(
         draw, [result, *view], outputs + cleared, queue=False, show_progress="hidden", api_visibility="private")

@@ -42,8 +42,12 @@ class FirstView:
     and the controls of the translation."""
 
     status: gr.Markdown
+    suggest: gr.Button  # shown for a photo uploaded while a 32 px model is selected (demo.handlers.page.suggestion)
     image: gr.File
+    refused: gr.Textbox  # a file the browser refused, as JSON from the page's script (demo.ui.theme.HEAD)
+    refused_button: gr.Button  # clicked by that script
     gallery: gr.Gallery
+    classes: gr.Markdown  # which classes the model knows
     picture_o: gr.HTML
     pred_o: gr.Label
     picture_t: gr.HTML
@@ -64,16 +68,22 @@ def first_view() -> FirstView:
                 "Complex wavelets turn a small translation τ into a phase shift, (τ·x)∗ψ ≈ e<sup>−iξ·τ</sup>(x∗ψ); "
                 "the modulus |x∗ψ| removes it. Move the image and see it happen, block by block, in a learned "
                 "scattering network (Guth, Zarka, Mallat, ICLR 2022).", elem_id="title")
-    status = gr.Markdown(label="status line", elem_id="status")
+    with gr.Row(equal_height=False, elem_id="status_row"):
+        status = gr.Markdown(label="status line", elem_id="status", scale=1)
+        suggest = gr.Button("Analyse it with the photo model", visible=False, scale=0, min_width=240,
+                            variant="primary", elem_id="suggest")
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
             image = inputs.quiet(gr.File(label="Your image: drop it here or click (JPEG, PNG, WebP, GIF, BMP, "
                                                "TIFF; ≤ 10 MB)", file_types=EXTENSIONS, type="filepath",
                                          height=110, elem_id="image"))
+            refused = gr.Textbox(visible=False)
+            refused_button = gr.Button(visible="hidden", elem_id="refused_button")
             gallery = gr.Gallery([(example_path(f), c) for f, c in EXAMPLES],
                                  label="…or pick an example (licences in demo/examples/LICENSES.md)",
                                  columns=4, rows=2, height=212, allow_preview=False, object_fit="cover",
                                  interactive=False, buttons=[], elem_id="examples")
+            classes = caption(label="classes the model knows", elem_id="classes")
         with gr.Column(scale=4, min_width=230):
             picture_o = _picture("original picture", "picture_original")
             pred_o = gr.Label(num_top_classes=5, label="Original: top-5", elem_id="pred_original")
@@ -90,7 +100,8 @@ def first_view() -> FirstView:
             model = inputs.dropdown([(LABELS[k], k) for k in offered()], value=DEFAULT, label="Model",
                                     elem_id="model")
             change = gr.Markdown(label="top class line", elem_id="change")
-    return FirstView(status, image, gallery, picture_o, pred_o, picture_t, pred_t, dx, dy, boundary, model, change)
+    return FirstView(status, suggest, image, refused, refused_button, gallery, classes, picture_o, pred_o, picture_t,
+                     pred_t, dx, dy, boundary, model, change)
 
 
 @dataclass(frozen=True)
@@ -174,8 +185,9 @@ def invariance_view() -> InvarianceView:
             extent = inputs.slider(0.5, 8, value=2, step=0.25, label="grid half-width (input px)",
                                    elem_id="stability_extent")
             steps = inputs.slider(3, 33, value=17, step=2, label="shifts per axis (odd)", elem_id="stability_steps")
-            button = gr.Button("Compute the stability map", variant="primary", elem_id="stability_button")
-        status = gr.Markdown("", elem_id="stability_status")
+            with gr.Column(min_width=260):
+                button = gr.Button("Compute the stability map", variant="primary", elem_id="stability_button")
+                status = gr.Markdown("", elem_id="stability_status")  # beside the button that started it
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 stab_plot = gr.Plot(label="Top-class probability over the shifts", elem_id="stability")
@@ -184,7 +196,7 @@ def invariance_view() -> InvarianceView:
                         "(dx, dy); ×: the top class changes there; ring: no shift. The ResNet-18 baseline trained "
                         "with the same recipe appears beside it when its weights are shipped.")
             with gr.Column(scale=2):
-                curve_plot = gr.Plot(label="Where the invariance is built", elem_id="invariance_curve")
+                curve_plot = gr.Plot(label="Relative change per block, over the grid", elem_id="invariance_curve")
                 curve_text = caption(label="curve caption", elem_id="curve_caption")
         with gr.Accordion("The numbers of the map (also returned by the API)", open=False):
             stab_numbers = gr.JSON(label="stability numbers", elem_id="stability_numbers")
@@ -201,11 +213,11 @@ def animation_view() -> AnimationView:
         shift = inputs.slider(0.5, 8, value=4, step=0.5, label="dx from 0 to (input px)", elem_id="animation_shift")
         button = gr.Button("Play the translation", elem_id="animation_button")
     with gr.Row(equal_height=False):
-        image = gr.Image(label="Phases turn, moduli stay (animated GIF)", type="filepath", interactive=False,
+        image = gr.Image(label="Image, modulus and phase as the image moves (GIF)", type="filepath", interactive=False,
                          elem_id="animation", height=260)
         with gr.Column():
             file = gr.DownloadButton("Download the GIF", elem_id="animation_download")
-            text = caption(label="animation caption")
+            text = caption(label="animation caption", elem_id="animation_caption")
     return AnimationView(block, shift, button, image, file, text)
 
 
@@ -250,8 +262,9 @@ def explainer_view() -> ExplainerView:
                 tex_b = inputs.dropdown(list(TEXTURES), value="brick", label="class B (texture)")
                 s_j = inputs.slider(0, 2, value=0, step=1, label="wavelet scale j (σ = 0.8·2^j px)")
                 s_k = inputs.slider(0, 3, value=1, step=1, label="orientation θk")
-            caption("x∗ψ(u) of two textures over many positions u (= translations): both clouds are "
-                    "centred on 0, the same class mean; their moduli are not: phase collapse separates the "
-                    "classes.")
+            caption("x∗ψ(u) of two textures over many positions u (= translations), and the histograms of the "
+                    "moduli |x∗ψ(u)|. The titles say, for the chosen pair, whether both clouds are centred on 0 "
+                    "and whether the moduli's class means are further apart: the Fisher ratio is the squared "
+                    "distance of the class means over the summed variances.")
     return ExplainerView(morlet_plot, morlet_text, m_block, m_k, relu_plot, lam, sep_plot, sep_text, tex_a, tex_b,
                          s_j, s_k)
